@@ -1,0 +1,1 @@
+"""Channel adapters: each translates one platform to `Message` / `Reply` and back, nothing more."""

@@ -1,0 +1,1 @@
+"""Built-in zh/en texts (messages.yaml)."""

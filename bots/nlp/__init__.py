@@ -1,0 +1,1 @@
+"""Language processing: language detection, normalisation, FAQ retrieval, sentiment."""

@@ -1,0 +1,34 @@
+"""Greeting, help menu and opening hours: the smallest useful skill, and the shape of every other."""
+
+from __future__ import annotations
+
+from bots import Context, Skill, SkillConfig, on_command, on_keywords, on_regex
+
+
+class Greeting(Skill):
+    class Config(SkillConfig):
+        shop_name: dict[str, str] = {"zh": "演示小店", "en": "Demo Shop"}
+        hours: dict[str, str] = {"zh": "每天 9:00-21:00（北京时间）", "en": "9:00-21:00 every day (Beijing time)"}
+
+    texts = {
+        "welcome": {
+            "zh": "您好，欢迎来到{shop}！我可以帮您查订单、解答产品使用问题、处理售后。请问有什么可以帮您？",
+            "en": "Hi, welcome to {shop}! I can help with orders, product questions and after-sales. What can I do for you?",
+        },
+        "hours": {"zh": "我们的客服时间：{hours}。机器人客服全天在线。", "en": "Our team is available {hours}. I'm here around the clock."},
+        "menu_order": {"zh": "查询订单", "en": "Track my order"},
+        "menu_hours": {"zh": "客服时间", "en": "Opening hours"},
+        "menu_human": {"zh": "人工客服", "en": "Talk to a person"},
+    }
+
+    @on_command("start")
+    @on_regex(r"(?i)^\s*(hi|hello|hey|help|menu)\b|^\s*(你好|您好|在吗|哈喽|帮助|菜单)", score=0.9)
+    async def welcome(self, ctx: Context) -> None:
+        shop = self.config.shop_name.get(ctx.lang, self.config.shop_name["en"])
+        menu = [(ctx.t("menu_order"), "/order"), (ctx.t("menu_hours"), "/hours"), (ctx.t("menu_human"), "/human")]
+        await ctx.reply(ctx.t("welcome", shop=shop), menu)
+
+    @on_command("hours")
+    @on_keywords(zh=["营业时间", "几点上班", "客服时间", "几点下班"], en=["opening hours", "open hours", "business hours"])
+    async def hours(self, ctx: Context) -> None:
+        await ctx.reply(ctx.t("hours", hours=self.config.hours.get(ctx.lang, self.config.hours["en"])))

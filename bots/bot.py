@@ -298,7 +298,10 @@ class Bot:
     # -- output --------------------------------------------------------------------------------
 
     async def send(self, conversation: Conversation, reply: Reply) -> Reply:
-        """Record a reply in the transcript and hand it to the outbox for the customer's channel."""
+        """Record a reply in the transcript and queue it for the customer's channel.
+
+        The writes are staged with the conversation and commit when it is saved at the end of the turn.
+        """
         if conversation.traditional and conversation.language == "zh" and reply.author == "bot":
             reply = reply.model_copy(
                 update={
@@ -309,15 +312,11 @@ class Bot:
         now = self.clock.now()
         role = "bot" if reply.author == "bot" else "staff"
         conversation.add_turn(role, reply.text, now)
-        record = {"conversation_id": conversation.id, "role": role, "author": reply.author, "time": now.isoformat()}
-        await asyncio.gather(
-            self.storage.append(HISTORY, {**record, **reply.model_dump(mode="json")}),
-            self.outbox.put(
-                conversation.channel,
-                conversation.id,
-                {"key": conversation.key, "user": conversation.customer.id, "reply": reply.model_dump(mode="json")},
-            ),
-        )
+        body = reply.model_dump(mode="json")
+        record = {"conversation_id": conversation.id, "role": role, "time": now.isoformat(), **body}
+        delivery = {"key": conversation.key, "user": conversation.customer.id, "reply": body}
+        self.conversations.stage(conversation.id, self.storage.append(HISTORY, record))
+        self.conversations.stage(conversation.id, self.outbox.put(conversation.channel, conversation.id, delivery))
         return reply
 
     # -- events and timers ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ first message and the ten-thousandth; the full transcript lives in the append-on
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -105,6 +105,7 @@ class ConversationStore:
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        self._staged: dict[str, list[Coroutine[Any, Any, Any]]] = {}
 
     def lock(self, conversation_id: str) -> asyncio.Lock:
         found = self._locks.get(conversation_id)
@@ -116,8 +117,18 @@ class ConversationStore:
         doc = await self._storage.get(self.NAMESPACE, conversation_id)
         return Conversation(**doc) if doc else None
 
+    def stage(self, conversation_id: str, write: Coroutine[Any, Any, Any]) -> None:
+        """Hold a write (a reply for the outbox, a history line) until the conversation is saved.
+
+        A turn's replies and its new state then commit together, in one group commit.
+        """
+        self._staged.setdefault(conversation_id, []).append(write)
+
     async def save(self, conversation: Conversation) -> None:
-        await self._storage.put(self.NAMESPACE, conversation.id, conversation.model_dump(mode="json"))
+        staged = self._staged.pop(conversation.id, [])
+        await asyncio.gather(
+            self._storage.put(self.NAMESPACE, conversation.id, conversation.model_dump(mode="json")), *staged
+        )
 
     @asynccontextmanager
     async def locked(self, conversation_id: str) -> AsyncIterator[Conversation]:

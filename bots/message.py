@@ -6,10 +6,14 @@ platform's own objects.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .nlp.language import to_simplified
 
 AttachmentKind = Literal["image", "video", "audio", "file"]
 
@@ -69,6 +73,11 @@ class Message(BaseModel):
     @property
     def conversation_id(self) -> str:
         return conversation_id(self.channel, self.conversation_key)
+
+    @cached_property
+    def plain(self) -> str:
+        """The text triggers match: full-width folded to half-width, Traditional Chinese to Simplified."""
+        return to_simplified(unicodedata.normalize("NFKC", self.text))
 
 
 class Reply(BaseModel):

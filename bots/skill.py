@@ -11,7 +11,9 @@
             await ctx.reply(ctx.t("hours", hours=self.config.hours))
 
 Triggers say when a handler wants a message and how sure it is (a score in 0..1); the router picks
-by skill priority, then score, then the order of skills in bots.yaml, then handler order.
+by skill priority, then score, then the order of skills in bots.yaml, then handler order. Triggers see
+`message.plain`: full-width characters folded and Traditional Chinese converted, so a pattern written
+in Simplified Chinese also matches a customer who types Traditional.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ class RegexTrigger(Trigger):
     interrupts: bool = False
 
     def match(self, skill: Skill, message: Message) -> Match | None:
-        found = self.pattern.search(message.text)
+        found = self.pattern.search(message.plain)
         return Match(self.score, found) if found else None
 
 
@@ -79,7 +81,7 @@ class CommandTrigger(Trigger):
     interrupts: bool = True
 
     def match(self, skill: Skill, message: Message) -> Match | None:
-        head, _, args = message.text.strip().partition(" ")
+        head, _, args = message.plain.strip().partition(" ")
         return Match(self.score, args.strip()) if head.lower() == f"/{self.name}" else None
 
 
@@ -99,7 +101,7 @@ class KeywordTrigger(Trigger):
             self._english = re.compile(rf"(?i)(?<![a-z])(?:{alternatives})(?![a-z])")
 
     def match(self, skill: Skill, message: Message) -> Match | None:
-        text = message.text
+        text = message.plain
         found = next((w for w in self.keywords.get("zh", []) if w in text), None)
         if found is None and self._english is not None:
             hit = self._english.search(text)

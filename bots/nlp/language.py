@@ -30,7 +30,7 @@ def detect_language(text: str) -> Language | None:
     han = _HAN.findall(text)
     if han:
         chars = "".join(han)
-        return Language("zh", traditional=zhconv.convert(chars, "zh-hans") != chars)
+        return Language("zh", traditional=to_simplified(chars) != chars)
     if sum(len(word) for word in _LATIN_WORD.findall(text)) >= 3:
         return Language("en")
     return None
@@ -39,3 +39,7 @@ def detect_language(text: str) -> Language | None:
 def to_traditional(text: str) -> str:
     """Render a Simplified Chinese text for a customer who writes Traditional."""
     return zhconv.convert(text, "zh-hant")
+
+
+def to_simplified(text: str) -> str:
+    return zhconv.convert(text, "zh-hans")

@@ -22,7 +22,7 @@ class Greeting(Skill):
     }
 
     @on_command("start")
-    @on_regex(r"(?i)^\s*(hi|hello|hey|help|menu)\b|^\s*(你好|您好|在吗|哈喽|帮助|菜单)", score=0.9)
+    @on_regex(r"(?i)^\s*(hi|hello|hey|help|menu)\b|^\s*(你好|您好|在吗|哈喽|帮助|菜单)", score=0.5)  # any real question in the same message wins
     async def welcome(self, ctx: Context) -> None:
         shop = self.config.shop_name.get(ctx.lang, self.config.shop_name["en"])
         menu = [(ctx.t("menu_order"), "/order"), (ctx.t("menu_hours"), "/hours"), (ctx.t("menu_human"), "/human")]

@@ -156,10 +156,14 @@ def new_skill(name: str, config_dir: Path) -> None:
 def _enable(bots_yaml: Path, reference: str) -> None:
     """Add the skill to the `skills:` list of bots.yaml, keeping the file's comments."""
     text = bots_yaml.read_text(encoding="utf-8") if bots_yaml.exists() else "skills:\n"
-    found = re.search(r"^skills:[ \t]*\n((?:[ \t]+-.*\n|[ \t]*#.*\n)*)", text, re.M)
+    found = re.search(r"^skills:[ \t]*(?:#.*)?\n((?:[ \t]+-.*\n|[ \t]*#.*\n)*)", text, re.M)
     if found is None:
         raise click.ClickException(f"add `- {reference}` to the skills list of {bots_yaml} by hand")
     indent = re.match(r"[ \t]*", found.group(1)).group(0) if found.group(1) else "  "  # type: ignore[union-attr]
     text = text[: found.end()] + f"{indent}- {reference}\n" + text[found.end():]
     bots_yaml.write_text(text, encoding="utf-8")
     click.echo(f"enabled {reference} in {bots_yaml}")
+
+
+if __name__ == "__main__":
+    main()

@@ -206,6 +206,7 @@ class Skill:
 
     def __init__(self, config: SkillConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()
+        self.name = self.name or re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__).lower()
 
     @property
     def effective_priority(self) -> int:

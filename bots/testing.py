@@ -92,13 +92,11 @@ class BotTester(AbstractAsyncContextManager["BotTester"]):
             if isinstance(item, Skill):
                 instances.append(item)
                 continue
-            name = item.name or item.__name__.lower()
-            if name in self._configs or self.config_dir is None:
-                config = item.Config.model_validate(self._configs.get(name, {}))
+            skill = item()
+            if skill.name in self._configs or self.config_dir is None:
+                skill.config = item.Config.model_validate(self._configs.get(skill.name, {}))
             else:
-                config = load_skill_config(self.config_dir, name, item.Config)
-            skill = item(config)
-            skill.name = name
+                skill.config = load_skill_config(self.config_dir, skill.name, item.Config)
             instances.append(skill)
         return instances
 

@@ -83,8 +83,12 @@ def zh_grams(text: str, cfg: FeatureConfig) -> Iterable[str]:
             yield s[i : i + n]
 
 
-def en_grams(text: str, cfg: FeatureConfig) -> Iterable[str]:
-    """Word 1..n-grams (negation-marked) plus character n-grams inside words for typos/morphology."""
+def en_grams(text: str, cfg: FeatureConfig, polarity: Mapping[str, float]) -> Iterable[str]:
+    """Word 1..n-grams (negation-marked), character n-grams inside words, and polarity tags.
+
+    A tag such as 'N3' (strongly negative lexicon word) or 'NEG_P2' lets 2,400 training
+    sentences teach the weight of thousands of lexicon words they never contain.
+    """
     toks = en_tokens(text)
     for n in range(1, cfg.en_word_max + 1):
         for i in range(len(toks) - n + 1):
@@ -94,11 +98,25 @@ def en_grams(text: str, cfg: FeatureConfig) -> Iterable[str]:
         for n in range(cfg.en_char_min, cfg.en_char_max + 1):
             for i in range(len(word) - n + 1):
                 yield "c" + word[i : i + n]
+        yield from _polarity_tags(tok, polarity)
 
 
-def hashed_indices(text: str, lang: str, cfg: FeatureConfig) -> np.ndarray:
-    """Sorted unique feature buckets of an already normalised text (binary bag of n-grams)."""
+def _polarity_tags(tok: str, polarity: Mapping[str, float]) -> Iterable[str]:
+    negated = tok.startswith("NEG_")
+    valence = polarity.get(tok[4:] if negated else tok)
+    if not valence:
+        return
+    sign = "P" if valence > 0 else "N"
+    prefix = "tNEG_" if negated else "t"
+    yield prefix + sign
+    yield f"{prefix}{sign}{min(3, int(abs(valence) + 0.5))}"
+
+
+def hashed_indices(
+    text: str, lang: str, cfg: FeatureConfig, polarity: Mapping[str, float]
+) -> np.ndarray:
+    """Unique feature buckets of an already normalised text (binary bag of n-grams)."""
     mask = (1 << cfg.bits) - 1
-    grams = zh_grams(text, cfg) if lang == "zh" else en_grams(text, cfg)
+    grams = zh_grams(text, cfg) if lang == "zh" else en_grams(text, cfg, polarity)
     idx = {zlib.crc32(g.encode("utf-8")) & mask for g in grams}
     return np.fromiter(idx, dtype=np.int64, count=len(idx))

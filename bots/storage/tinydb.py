@@ -4,13 +4,15 @@ TinyDB rewrites its whole file on every write, and an fsync costs milliseconds h
 files per message would make each message slower as the store grows and cap throughput at the disk's
 fsync rate. Instead:
 
-- live state is split into many small TinyDB files (a document lives in the bucket its key hashes to),
-  held in memory and changed there at once;
+- live state is a small TinyDB file per key (a conversation, a job, an outbox item; the file name is a
+  hash of the key), changed in memory at once; recently used files stay cached, the rest are re-read
+  when needed, so memory and the cost of a write stay flat however many conversations there are;
 - every change is appended to a journal (`state/journal-N.jsonl`); one committer writes and fsyncs the
   journal for all the writers that arrived meanwhile (group commit), and only then do they return;
 - history streams are append-only JSON-lines files, one per day, committed the same way;
-- every so many changes a checkpoint writes the changed buckets (temporary file, then rename, so a file
-  is always the old or the new version, never half of one) and drops the journals it covers.
+- every so many changes a checkpoint writes the files changed since the last one (temporary file, then
+  rename, so a file is always the old or the new version, never half of one), off the event loop, and
+  drops the journals it covers. Its cost follows the number of changes, not the size of the store.
 
 After a crash, start-up loads the bucket files and replays the journals. Single process only: a lock
 file refuses a second process; use a server-backed engine to run several.
@@ -24,7 +26,8 @@ import fcntl
 import json
 import logging
 import os
-import zlib
+import hashlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,8 +41,8 @@ from .base import Doc, Storage, StorageError, check_name
 
 log = logging.getLogger(__name__)
 
-BUCKETS = 1024
 CHECKPOINT_EVERY = 20_000  # journal entries between checkpoints
+CACHED_FILES = 20_000  # unchanged files kept in memory
 
 
 class _MemoryFirstStorage(TinyStorage):
@@ -59,13 +62,17 @@ class _MemoryFirstStorage(TinyStorage):
         self.data = data
         self.dirty = True
 
-    def snapshot(self) -> str:
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """A copy the checkpoint thread can serialise while the loop goes on changing the data.
+
+        Shallow is enough: a stored value is never mutated, only replaced (`get` hands out copies).
+        """
         self.dirty = False
-        return json.dumps(self.data or {}, ensure_ascii=False, separators=(",", ":"))
+        return {name: dict(table) for name, table in (self.data or {}).items()}
 
 
 class _Bucket:
-    """One small TinyDB file holding the documents whose keys hash to it."""
+    """One small TinyDB file holding the document(s) whose key hashes to its name."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -101,6 +108,10 @@ class _Bucket:
     def items(self) -> list[tuple[str, Doc]]:
         return [(doc["k"], copy.deepcopy(doc["v"])) for doc in self.table.all()]
 
+    @property
+    def dirty(self) -> bool:
+        return self.storage.dirty
+
 
 def _json_copy(doc: Doc) -> Doc:
     """Store a private copy, and fail now (not at commit) on anything JSON cannot hold."""
@@ -134,11 +145,14 @@ def _append_durably(path: Path, text: str) -> None:
 class TinyDBStorage(Storage):
     """Embedded storage in a directory: `state/` (TinyDB buckets and journals) and `history/`."""
 
-    def __init__(self, path: str | Path, buckets: int = BUCKETS, checkpoint_every: int = CHECKPOINT_EVERY) -> None:
+    def __init__(
+        self, path: str | Path, checkpoint_every: int = CHECKPOINT_EVERY, cached_files: int = CACHED_FILES
+    ) -> None:
         self.root = Path(path)
-        self.buckets = buckets
         self.checkpoint_every = checkpoint_every
-        self._open: dict[tuple[str, int], _Bucket] = {}
+        self.cached_files = cached_files
+        self._open: OrderedDict[Path, _Bucket] = OrderedDict()
+        self._in_flight: set[Path] = set()  # written by the running checkpoint: not evictable yet
         self._journal_seq = 0
         self._journal_entries = 0
         self._pending_journal: list[str] = []
@@ -159,7 +173,7 @@ class TinyDBStorage(Storage):
         self._state.mkdir(parents=True, exist_ok=True)
         (self.root / "history").mkdir(parents=True, exist_ok=True)
         self._lock()
-        for leftover in self._state.glob("*/*.tmp"):
+        for leftover in self._state.glob("*/*/*.tmp"):
             leftover.unlink()  # an interrupted checkpoint: the journal still covers what it held
         journals = self._journals()
         for journal in journals:
@@ -197,13 +211,27 @@ class TinyDBStorage(Storage):
     # -- documents -----------------------------------------------------------------------------
 
     def _bucket(self, namespace: str, key: str) -> _Bucket:
-        index = zlib.crc32(key.encode("utf-8")) % self.buckets
-        found = self._open.get((namespace, index))
-        if found is None:
-            folder = self._state / check_name(namespace, "namespace")
-            folder.mkdir(exist_ok=True)
-            found = self._open[(namespace, index)] = _Bucket(folder / f"{index:04x}.json")
+        digest = hashlib.blake2b(key.encode("utf-8"), digest_size=10).hexdigest()
+        path = self._state / check_name(namespace, "namespace") / digest[:2] / f"{digest[2:]}.json"
+        return self._cached(path)
+
+    def _cached(self, path: Path) -> _Bucket:
+        found = self._open.get(path)
+        if found is not None:
+            self._open.move_to_end(path)
+            return found
+        if len(self._open) >= self.cached_files:
+            self._evict()  # before adding: the new file is about to change, it must stay
+        path.parent.mkdir(parents=True, exist_ok=True)
+        found = self._open[path] = _Bucket(path)
         return found
+
+    def _evict(self) -> None:
+        """Forget the least recently used unchanged files; their content is on disk."""
+        excess = len(self._open) - self.cached_files + 1
+        evictable = [p for p, bucket in self._open.items() if not bucket.dirty and p not in self._in_flight]
+        for path in evictable[:excess]:
+            del self._open[path]
 
     def _apply(self, entry: Doc) -> None:
         bucket = self._bucket(entry["n"], entry["k"])
@@ -237,11 +265,8 @@ class TinyDBStorage(Storage):
 
     async def scan(self, namespace: str) -> list[tuple[str, Doc]]:
         folder = self._state / check_name(namespace, "namespace")
-        for path in folder.glob("*.json") if folder.exists() else []:
-            index = int(path.stem, 16)
-            if (namespace, index) not in self._open:
-                self._open[(namespace, index)] = _Bucket(path)
-        items = [item for (ns, _), bucket in self._open.items() if ns == namespace for item in bucket.items()]
+        paths = set(folder.glob("*/*.json")) | {p for p, b in self._open.items() if p.parent.parent == folder}
+        items = [item for path in paths for item in self._cached(path).items()]
         return sorted(items, key=lambda kv: kv[0])
 
     # -- streams -------------------------------------------------------------------------------
@@ -297,28 +322,44 @@ class TinyDBStorage(Storage):
             _append_durably(path, "".join(chunk))
 
     def _start_checkpoint(self) -> None:
-        """Switch to a new journal, then write the changed buckets in the background."""
+        """Switch to a new journal, then write the changed files in the background."""
         covered = self._journals()
         self._journal_seq += 1
         self._journal_entries = 0
-        self._checkpointer = asyncio.create_task(
-            asyncio.to_thread(self._checkpoint_files, self._dirty_snapshots(), covered)
-        )
+        snapshots = self._dirty_snapshots()
+        self._in_flight = {path for path, _ in snapshots}
+        self._checkpointer = asyncio.create_task(self._checkpoint(snapshots, covered))
+
+    async def _checkpoint(self, snapshots: list[tuple[Path, dict[str, Any]]], journals: list[Path]) -> None:
+        try:
+            await asyncio.to_thread(self._checkpoint_files, snapshots, journals)
+        except OSError:
+            log.exception("checkpoint of %s failed; the journals are kept and replayed at start-up", self.root)
+        finally:
+            self._in_flight = set()
 
     def _journals(self) -> list[Path]:
         return sorted(self._state.glob("journal-*.jsonl"))
 
-    def _dirty_snapshots(self) -> list[tuple[Path, str]]:
-        return [(b.path, b.storage.snapshot()) for b in self._open.values() if b.storage.dirty]
+    def _dirty_snapshots(self) -> list[tuple[Path, dict[str, Any]]]:
+        return [(path, bucket.storage.snapshot()) for path, bucket in self._open.items() if bucket.dirty]
 
     @staticmethod
-    def _checkpoint_files(snapshots: list[tuple[Path, str]], journals: list[Path]) -> None:
-        """Replace bucket files atomically; one filesystem sync instead of an fsync per file."""
-        for path, text in snapshots:
-            path.with_name(path.name + ".tmp").write_text(text, encoding="utf-8")
+    def _checkpoint_files(snapshots: list[tuple[Path, dict[str, Any]]], journals: list[Path]) -> None:
+        """Replace changed files atomically; one filesystem sync instead of an fsync per file."""
+        emptied = set()
+        for path, data in snapshots:
+            if any(data.values()):
+                text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+                path.with_name(path.name + ".tmp").write_text(text, encoding="utf-8")
+            else:
+                emptied.add(path)
         os.sync()
-        for path, _ in snapshots:
-            os.replace(path.with_name(path.name + ".tmp"), path)
+        for path, data in snapshots:
+            if path not in emptied:
+                os.replace(path.with_name(path.name + ".tmp"), path)
+        for path in emptied:
+            path.unlink(missing_ok=True)
         os.sync()
         for journal in journals:
             journal.unlink()

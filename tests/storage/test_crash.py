@@ -21,7 +21,7 @@ WRITER = textwrap.dedent(
     from bots.storage import TinyDBStorage
 
     async def main(path, start):
-        store = TinyDBStorage(path, buckets=8, checkpoint_every=25)  # checkpoints all the time
+        store = TinyDBStorage(path, checkpoint_every=25)  # checkpoints all the time
         await store.open()
         n = start
         while True:
@@ -51,7 +51,7 @@ def _run_and_kill(path: Path, start: int, after: float) -> int:
 
 
 async def _check(path: Path, acknowledged: int) -> int:
-    store = TinyDBStorage(path, buckets=8)
+    store = TinyDBStorage(path)
     await store.open()
     try:
         docs = dict(await store.scan("state"))
@@ -74,4 +74,4 @@ async def test_a_killed_writer_leaves_a_readable_store(tmp_path: Path) -> None:
         acknowledged = _run_and_kill(tmp_path, latest, rng.uniform(0.6, 1.5))
         assert acknowledged > latest, "the writer made no progress before it was killed"
         latest = await _check(tmp_path, acknowledged)
-    assert not list(tmp_path.glob("state/*/*.tmp"))
+    assert not list(tmp_path.glob("state/*/*/*.tmp"))

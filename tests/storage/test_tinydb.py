@@ -32,7 +32,7 @@ async def test_files_are_plain_tinydb_json(tmp_path: Path) -> None:
     await store.open()
     await store.put("conversations", "web:1", {"language": "zh"})
     await store.close()
-    [path] = (tmp_path / "state" / "conversations").glob("*.json")
+    [path] = (tmp_path / "state" / "conversations").glob("*/*.json")
     data = json.loads(path.read_text())
     assert list(data["docs"].values()) == [{"k": "web:1", "v": {"language": "zh"}}]
 
@@ -54,12 +54,12 @@ async def test_a_write_costs_one_journal_line_however_big_the_store(tmp_path: Pa
     await asyncio.gather(*(store.put("conversations", f"c{i}", {"padding": "x" * 200}) for i in range(3000)))
     await store.close()  # checkpoint: every bucket written
     await store.open()
-    buckets = {p: p.stat().st_mtime_ns for p in (tmp_path / "state" / "conversations").glob("*.json")}
+    buckets = {p: p.stat().st_mtime_ns for p in (tmp_path / "state" / "conversations").glob("*/*.json")}
     await store.put("conversations", "c1", {"padding": "y"})
     [journal] = (tmp_path / "state").glob("journal-*.jsonl")
     assert journal.read_text().count("\n") == 1
     assert {p: p.stat().st_mtime_ns for p in buckets} == buckets  # no bucket rewritten on the hot path
-    assert max(p.stat().st_size for p in buckets) < 10_000  # and a checkpoint writes small files
+    assert len(buckets) == 3000 and max(p.stat().st_size for p in buckets) < 1_000  # a small file per key
     await store.close()
 
 
@@ -68,10 +68,36 @@ async def test_a_checkpoint_replaces_the_journals(tmp_path: Path) -> None:
     await store.open()
     for i in range(120):
         await store.put("conversations", f"c{i}", {"i": i})
-    await asyncio.sleep(0.2)
+    await store._checkpointer
     assert len(list((tmp_path / "state").glob("journal-*.jsonl"))) <= 2
     await store.close()
     again = TinyDBStorage(tmp_path)
     await again.open()
     assert len(await again.scan("conversations")) == 120
     await again.close()
+
+
+async def test_memory_is_bounded_and_evicted_files_read_back(tmp_path: Path) -> None:
+    store = TinyDBStorage(tmp_path, checkpoint_every=100, cached_files=50)
+    await store.open()
+    for i in range(400):
+        await store.put("conversations", f"c{i}", {"i": i})
+    await store._checkpointer
+    await store.put("conversations", "one-more", {"i": -1})
+    assert len(store._open) <= 50 + 100  # cached files, plus changes not yet checkpointed
+    assert await store.get("conversations", "c3") == {"i": 3}
+    assert len(await store.scan("conversations")) == 401
+    await store.close()
+
+
+async def test_deleted_keys_leave_no_files_behind(tmp_path: Path) -> None:
+    store = TinyDBStorage(tmp_path)
+    await store.open()
+    for i in range(20):
+        await store.put("outbox", f"o{i}", {"i": i})
+    await store.close()
+    await store.open()
+    for i in range(20):
+        await store.delete("outbox", f"o{i}")
+    await store.close()
+    assert list((tmp_path / "state" / "outbox").glob("*/*.json")) == []

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from .adapters.base import Adapter
 from .clock import Clock
 from .config import BotSettings, load_settings, load_skill_config
 from .context import Context
@@ -29,7 +30,7 @@ from .i18n import Catalogue
 from .message import Message, Reply
 from .nlp.language import detect_language, to_traditional
 from .outbox import Outbox
-from .registry import room_class, skill_class, skill_name
+from .registry import adapter_class, room_class, skill_class, skill_name
 from .rooms import Escalation, Severity, StaffDesk, StaffRoom
 from .scheduler import Job, Scheduler
 from .skill import Match, Registration, Skill
@@ -111,6 +112,7 @@ class Bot:
             text=self.text,
         )
         self.scheduler.register(EVENT_JOB, self._run_event_job)
+        self.adapters: dict[str, Adapter] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- assembly ------------------------------------------------------------------------------
@@ -128,9 +130,12 @@ class Bot:
         config_dir = Path(config_dir)
         settings = load_settings(config_dir)
         storage_path = Path(data_dir) if data_dir is not None else config_dir.resolve().parent / settings.storage.path
-        return cls(
+        bot = cls(
             settings, load_skills(config_dir, settings), TinyDBStorage(storage_path), clock=clock, console_out=console_out
         )
+        for name, adapter_config in settings.adapters.items():
+            bot.adapters[name] = adapter_class(name)(bot, name, adapter_config)
+        return bot
 
     def _make_rooms(self) -> dict[str, StaffRoom]:
         return {
@@ -145,6 +150,8 @@ class Bot:
         await self.outbox.load()
         for skill in self.skills:
             await skill.setup()
+        for adapter in self.adapters.values():
+            await adapter.start()
         if background:
             self._tasks = [
                 asyncio.create_task(self.scheduler.run_forever(), name="scheduler"),
@@ -152,7 +159,9 @@ class Bot:
             ]
 
     async def stop(self) -> None:
-        """Stop the loops; what is still undelivered stays stored for the next start."""
+        """Stop the adapters and loops; what is still undelivered stays stored for the next start."""
+        for adapter in self.adapters.values():
+            await adapter.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -44,7 +44,9 @@ def main(verbose: bool) -> None:
 
 
 async def _chat(bot: Bot) -> None:
-    console = ConsoleAdapter(bot, "console", bot.settings.adapters.get("console", {}))
+    console = bot.adapters.get("console")
+    if not isinstance(console, ConsoleAdapter):
+        console = bot.adapters["console"] = ConsoleAdapter(bot, "console", {})
     await bot.start()
     try:
         await console.run()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
+
 from ..message import Reply
 
 if TYPE_CHECKING:
@@ -22,8 +24,12 @@ class Adapter(ABC):
         self.config = config
         bot.register_channel(name, self.send)
 
+    def routes(self) -> list[web.RouteDef]:
+        """HTTP routes (webhooks, pages) the shared aiohttp server mounts for this adapter."""
+        return []
+
     async def start(self) -> None:
-        """Connect or mount routes; called once the bot has started."""
+        """Connect (polling, sockets); called once the bot has started."""
 
     async def stop(self) -> None:
         """Finish in-flight work and disconnect."""

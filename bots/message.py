@@ -7,6 +7,7 @@ platform's own objects.
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Literal
@@ -83,6 +84,7 @@ class Message(BaseModel):
 class Reply(BaseModel):
     """One outbound message. Adapters degrade what their platform cannot show (buttons → numbers)."""
 
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex, description="lets an adapter recognise a reply")
     text: str = ""
     buttons: list[Button] = Field(default_factory=list)
     attachments: list[Attachment] = Field(default_factory=list)

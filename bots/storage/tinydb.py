@@ -21,7 +21,6 @@ file refuses a second process; use a server-backed engine to run several.
 from __future__ import annotations
 
 import asyncio
-import copy
 import fcntl
 import json
 import logging
@@ -72,66 +71,75 @@ class _MemoryFirstStorage(TinyStorage):
 
 
 class _Bucket:
-    """One small TinyDB file holding the document(s) whose key hashes to its name."""
+    """One small TinyDB file holding the document(s) whose key hashes to its name.
+
+    Next to TinyDB's documents it keeps each document's JSON text, so a read is one `json.loads`
+    (a fresh copy for the caller) instead of a deep copy.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.db = TinyDB(path, storage=_MemoryFirstStorage)
         self.table = self.db.table("docs", cache_size=0)
         self.ids: dict[str, int] = {doc["k"]: doc.doc_id for doc in self.table.all()}
+        self.texts: dict[str, str] = {}
 
     @property
     def storage(self) -> _MemoryFirstStorage:
         return self.db.storage  # type: ignore[return-value]
 
-    def get(self, key: str) -> Doc | None:
-        doc_id = self.ids.get(key)
-        if doc_id is None:
-            return None
-        found = self.table.get(doc_id=doc_id)
-        return copy.deepcopy(found["v"]) if found else None
+    @property
+    def dirty(self) -> bool:
+        return self.storage.dirty
 
-    def put(self, key: str, value: Doc) -> None:
+    def get(self, key: str) -> Doc | None:
+        text = self.texts.get(key)
+        if text is None:
+            doc_id = self.ids.get(key)
+            found = self.table.get(doc_id=doc_id) if doc_id is not None else None
+            if found is None:
+                return None
+            text = self.texts[key] = json.dumps(found["v"], ensure_ascii=False)
+        return json.loads(text)
+
+    def put(self, key: str, value: Doc, text: str | None = None) -> None:
         doc_id = self.ids.get(key)
         if doc_id is None:
             doc_id = max(self.ids.values(), default=0) + 1
             self.ids[key] = doc_id
         self.table.upsert(Document({"k": key, "v": value}, doc_id=doc_id))
+        if text is None:
+            self.texts.pop(key, None)
+        else:
+            self.texts[key] = text
 
     def delete(self, key: str) -> bool:
         doc_id = self.ids.pop(key, None)
         if doc_id is None:
             return False
         self.table.remove(doc_ids=[doc_id])
+        self.texts.pop(key, None)
         return True
 
     def items(self) -> list[tuple[str, Doc]]:
-        return [(doc["k"], copy.deepcopy(doc["v"])) for doc in self.table.all()]
-
-    @property
-    def dirty(self) -> bool:
-        return self.storage.dirty
+        return [(key, doc) for key in self.ids if (doc := self.get(key)) is not None]
 
 
-def _json_copy(doc: Doc) -> Doc:
-    """Store a private copy, and fail now (not at commit) on anything JSON cannot hold."""
+def _encode(doc: Doc) -> str:
+    """JSON text of a document; fails now (not at commit) on anything JSON cannot hold."""
     try:
-        return json.loads(json.dumps(doc, ensure_ascii=False))
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise StorageError(f"document is not JSON-compatible: {exc}") from exc
 
 
-def _dumps(record: Doc) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
 def _read_lines(path: Path) -> Iterator[Doc]:
-    """JSON lines of a file; a torn last line (a crash mid-append) is skipped."""
-    with open(path, encoding="utf-8") as fh:
+    """JSON lines of a file; a torn last line (a crash mid-append, maybe mid-character) is skipped."""
+    with open(path, "rb") as fh:
         for number, line in enumerate(fh, 1):
             try:
                 yield json.loads(line)
-            except json.JSONDecodeError:
+            except ValueError:  # bad JSON or a cut UTF-8 sequence
                 log.warning("skipping a torn line %s:%d", path, number)
 
 
@@ -151,8 +159,10 @@ class TinyDBStorage(Storage):
         self.root = Path(path)
         self.checkpoint_every = checkpoint_every
         self.cached_files = cached_files
-        self._open: OrderedDict[Path, _Bucket] = OrderedDict()
-        self._in_flight: set[Path] = set()  # written by the running checkpoint: not evictable yet
+        self._open: OrderedDict[str, _Bucket] = OrderedDict()
+        self._in_flight: set[str] = set()  # written by the running checkpoint: not evictable yet
+        self._folders: dict[str, str] = {}
+        self._made: set[str] = set()
         self._journal_seq = 0
         self._journal_entries = 0
         self._pending_journal: list[str] = []
@@ -212,18 +222,26 @@ class TinyDBStorage(Storage):
 
     def _bucket(self, namespace: str, key: str) -> _Bucket:
         digest = hashlib.blake2b(key.encode("utf-8"), digest_size=10).hexdigest()
-        path = self._state / check_name(namespace, "namespace") / digest[:2] / f"{digest[2:]}.json"
-        return self._cached(path)
+        return self._cached(os.path.join(self._namespace_dir(namespace), digest[:2], digest[2:] + ".json"))
 
-    def _cached(self, path: Path) -> _Bucket:
+    def _namespace_dir(self, namespace: str) -> str:
+        found = self._folders.get(namespace)
+        if found is None:
+            found = self._folders[namespace] = os.path.join(self._state, check_name(namespace, "namespace"))
+        return found
+
+    def _cached(self, path: str) -> _Bucket:
         found = self._open.get(path)
         if found is not None:
             self._open.move_to_end(path)
             return found
         if len(self._open) >= self.cached_files:
             self._evict()  # before adding: the new file is about to change, it must stay
-        path.parent.mkdir(parents=True, exist_ok=True)
-        found = self._open[path] = _Bucket(path)
+        folder = os.path.dirname(path)
+        if folder not in self._made:
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
+        found = self._open[path] = _Bucket(Path(path))
         return found
 
     def _evict(self) -> None:
@@ -233,23 +251,26 @@ class TinyDBStorage(Storage):
         for path in evictable[:excess]:
             del self._open[path]
 
-    def _apply(self, entry: Doc) -> None:
+    def _apply(self, entry: Doc, text: str | None = None) -> None:
         bucket = self._bucket(entry["n"], entry["k"])
         if entry["o"] == "put":
-            bucket.put(entry["k"], entry["v"])
+            bucket.put(entry["k"], entry["v"], text)
         else:
             bucket.delete(entry["k"])
 
-    async def _change(self, entry: Doc) -> None:
-        self._apply(entry)
-        self._pending_journal.append(_dumps(entry))
+    async def _change(self, entry: Doc, line: str, text: str | None = None) -> None:
+        self._apply(entry, text)
+        self._pending_journal.append(line)
         await self._durable()
 
     async def get(self, namespace: str, key: str) -> Doc | None:
         return self._bucket(namespace, key).get(key)
 
     async def put(self, namespace: str, key: str, doc: Doc) -> None:
-        await self._change({"o": "put", "n": namespace, "k": key, "v": _json_copy(doc)})
+        text = _encode(doc)
+        entry = {"o": "put", "n": namespace, "k": key, "v": json.loads(text)}  # a private copy
+        line = f'{{"o":"put","n":{json.dumps(namespace)},"k":{json.dumps(key, ensure_ascii=False)},"v":{text}}}\n'
+        await self._change(entry, line, text)
 
     async def put_if_absent(self, namespace: str, key: str, doc: Doc) -> bool:
         if key in self._bucket(namespace, key).ids:
@@ -260,20 +281,22 @@ class TinyDBStorage(Storage):
     async def delete(self, namespace: str, key: str) -> bool:
         if key not in self._bucket(namespace, key).ids:
             return False
-        await self._change({"o": "del", "n": namespace, "k": key})
+        entry = {"o": "del", "n": namespace, "k": key}
+        await self._change(entry, _dumps(entry))
         return True
 
     async def scan(self, namespace: str) -> list[tuple[str, Doc]]:
-        folder = self._state / check_name(namespace, "namespace")
-        paths = set(folder.glob("*/*.json")) | {p for p, b in self._open.items() if p.parent.parent == folder}
-        items = [item for path in paths for item in self._cached(path).items()]
+        folder = self._namespace_dir(namespace)
+        on_disk = {str(p) for p in Path(folder).glob("*/*.json")}
+        in_memory = {p for p in self._open if os.path.dirname(os.path.dirname(p)) == folder}
+        items = [item for path in on_disk | in_memory for item in self._cached(path).items()]
         return sorted(items, key=lambda kv: kv[0])
 
     # -- streams -------------------------------------------------------------------------------
 
     async def append(self, stream: str, record: Doc) -> None:
         path = self.root / "history" / check_name(stream, "stream") / f"{datetime.now(UTC):%Y-%m-%d}.jsonl"
-        self._pending_lines.setdefault(path, []).append(_dumps(_json_copy(record)))
+        self._pending_lines.setdefault(path, []).append(_encode(record) + "\n")
         await self._durable()
 
     async def read_stream(self, stream: str) -> AsyncIterator[Doc]:
@@ -327,7 +350,7 @@ class TinyDBStorage(Storage):
         self._journal_seq += 1
         self._journal_entries = 0
         snapshots = self._dirty_snapshots()
-        self._in_flight = {path for path, _ in snapshots}
+        self._in_flight = {str(path) for path, _ in snapshots}
         self._checkpointer = asyncio.create_task(self._checkpoint(snapshots, covered))
 
     async def _checkpoint(self, snapshots: list[tuple[Path, dict[str, Any]]], journals: list[Path]) -> None:
@@ -342,7 +365,7 @@ class TinyDBStorage(Storage):
         return sorted(self._state.glob("journal-*.jsonl"))
 
     def _dirty_snapshots(self) -> list[tuple[Path, dict[str, Any]]]:
-        return [(path, bucket.storage.snapshot()) for path, bucket in self._open.items() if bucket.dirty]
+        return [(bucket.path, bucket.storage.snapshot()) for bucket in self._open.values() if bucket.dirty]
 
     @staticmethod
     def _checkpoint_files(snapshots: list[tuple[Path, dict[str, Any]]], journals: list[Path]) -> None:

@@ -282,7 +282,7 @@ class TinyDBStorage(Storage):
         if key not in self._bucket(namespace, key).ids:
             return False
         entry = {"o": "del", "n": namespace, "k": key}
-        await self._change(entry, _dumps(entry))
+        await self._change(entry, _encode(entry) + "\n")
         return True
 
     async def scan(self, namespace: str) -> list[tuple[str, Doc]]:

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import metrics
 from .adapters.base import Adapter
 from .clock import Clock
 from .config import BotSettings, load_settings, load_skill_config
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 HISTORY = "messages"
 EVENT_JOB = "event"
+UNRESOLVED_EVENT = "turn.unresolved"
 
 ChannelSender = Callable[[str, str, Reply], Awaitable[None]]
 
@@ -113,6 +115,7 @@ class Bot:
         )
         self.scheduler.register(EVENT_JOB, self._run_event_job)
         self.adapters: dict[str, Adapter] = {}
+        self.config_dir: Path | None = None  # where bots.yaml was read from, for files adapters load
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- assembly ------------------------------------------------------------------------------
@@ -133,6 +136,7 @@ class Bot:
         bot = cls(
             settings, load_skills(config_dir, settings), TinyDBStorage(storage_path), clock=clock, console_out=console_out
         )
+        bot.config_dir = config_dir
         for name, adapter_config in settings.adapters.items():
             bot.adapters[name] = adapter_class(name)(bot, name, adapter_config)
         return bot
@@ -184,6 +188,7 @@ class Bot:
 
     # -- the pipeline --------------------------------------------------------------------------
 
+    @metrics.counted_turn
     async def handle(self, message: Message) -> TurnResult:
         """Process one inbound message; safe to call concurrently (turns of one conversation queue up)."""
         async with self.conversations.lock(message.conversation_id):
@@ -249,8 +254,10 @@ class Bot:
             candidates = interrupting or candidates
         if candidates:
             best = candidates[0]
-            conversation.fallback_count = 0
-            return await self._run(best.skill, best.registration.handler_name, conversation, message, best.match)
+            ctx = await self._run(best.skill, best.registration.handler_name, conversation, message, best.match)
+            if not ctx.unresolved_round:
+                conversation.fallback_count = 0
+            return ctx
         return await self.fallback(Context(self, None, conversation, message))
 
     def _candidates(self, message: Message) -> list[_Candidate]:
@@ -272,13 +279,24 @@ class Bot:
                         return skill, registration.handler_name
         return None
 
-    async def fallback(self, ctx: Context) -> Context:
-        """An unresolved round: the fallback skill answers, and after N in a row a person is called."""
+    async def unresolved(self, ctx: Context) -> bool:
+        """Count an unresolved round (skills hear it as the `turn.unresolved` event, e.g. to record a
+        knowledge gap); after N in a row a person is called. True when this round escalated."""
         conversation = ctx.conversation
         conversation.fallback_count += 1
+        ctx.unresolved_round = True
+        if ctx.message is not None:
+            await self._dispatch(UNRESOLVED_EVENT, conversation, ctx.message, {})
         if conversation.fallback_count >= self.settings.fallback.escalate_after:
             await ctx.escalate("repeated_fallbacks", Severity.REGULAR, evidence={"rounds": conversation.fallback_count})
+            return True
+        return False
+
+    async def fallback(self, ctx: Context) -> Context:
+        """An unresolved round nobody could answer: the fallback skill, or the built-in text, answers."""
+        if await self.unresolved(ctx):
             return ctx
+        conversation = ctx.conversation
         for skill in sorted(self.skills, key=lambda s: -s.effective_priority):
             for registration in skill.registered("fallback"):
                 handled = await self._run(skill, registration.handler_name, conversation, ctx.message)
@@ -301,6 +319,7 @@ class Bot:
             await skill.handler(handler_name)(ctx)
         except Exception:
             log.exception("skill %s.%s failed in conversation %s", skill.name, handler_name, conversation.id)
+            metrics.ERRORS.labels("skill").inc()
             await ctx.reply(ctx.t("skill_error"))
         return ctx
 
@@ -341,11 +360,16 @@ class Bot:
 
     async def emit(self, event: str, conversation_id: str, payload: dict[str, Any] | None = None) -> list[Reply]:
         """Deliver a named event (a timer, or a shop system's `order.shipped`) to the skills handling it."""
-        replies: list[Reply] = []
         async with self.conversations.locked(conversation_id) as conversation:
-            for skill in self.skills:
-                for registration in skill.registered("event"):
-                    if registration.value == event:
-                        ctx = await self._run(skill, registration.handler_name, conversation, None, payload=payload)
-                        replies += ctx.replies
+            return await self._dispatch(event, conversation, None, payload or {})
+
+    async def _dispatch(
+        self, event: str, conversation: Conversation, message: Message | None, payload: dict[str, Any]
+    ) -> list[Reply]:
+        replies: list[Reply] = []
+        for skill in self.skills:
+            for registration in skill.registered("event"):
+                if registration.value == event:
+                    ctx = await self._run(skill, registration.handler_name, conversation, message, payload=payload)
+                    replies += ctx.replies
         return replies

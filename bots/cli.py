@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import click
 
 from .adapters.console import ConsoleAdapter
 from .bot import Bot
-from .config import ConfigError
+from .config import ConfigError, load_settings
 from .i18n import CatalogueError
+from .kb import KbImportError, knowledge_gaps, merge_into, read_rows, step_statistics, to_entries
+from .storage import Storage, TinyDBStorage
+from .server import WebServer
 from .testing import DialogueFailure, iter_dialogue_files, load_dialogues, run_dialogue
 
 CONFIG_OPTION = click.option(
@@ -62,14 +67,40 @@ def chat(config_dir: Path, data_dir: Path | None) -> None:
     asyncio.run(_chat(_build(config_dir, data_dir)))
 
 
+async def _serve(bot: Bot, host: str | None, port: int | None) -> None:
+    """Host every adapter's routes; chat in this terminal too when it is one; stop on Ctrl-C or SIGTERM."""
+    server = WebServer(bot, host, port)
+    await server.start()
+    click.echo(f"Web chat: {server.url}  (health: {server.url}healthz, metrics: {server.url}metrics)")
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stopping.set)
+    console = bot.adapters.get("console")
+    try:
+        if isinstance(console, ConsoleAdapter) and sys.stdin.isatty():
+            await console.run()
+        else:
+            await stopping.wait()
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+        await server.stop()
+
+
 @main.command()
 @CONFIG_OPTION
 @DATA_OPTION
-def run(config_dir: Path, data_dir: Path | None) -> None:
-    """Start the bot with the adapters enabled in bots.yaml."""
+@click.option("--host", default=None, help="listen address (default: host of the HTTP adapters in bots.yaml)")
+@click.option("--port", default=None, type=int, help="listen port (default: port in bots.yaml, else 8080; 0 = any)")
+def run(config_dir: Path, data_dir: Path | None, host: str | None, port: int | None) -> None:
+    """Start the bot: the web chat, webhooks, /healthz and /metrics, plus the console in a terminal."""
     bot = _build(config_dir, data_dir)
     click.echo(f"{bot.settings.shop.name}: skills {', '.join(s.name for s in bot.skills)}")
-    asyncio.run(_chat(bot))
+    try:
+        asyncio.run(_serve(bot, host, port))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen: {exc} (another `bots run`? try --port)") from None
 
 
 @main.command()
@@ -103,12 +134,69 @@ def test_command(path: Path) -> None:
     sys.exit(1 if failures or not passed else 0)
 
 
+@main.group()
+def kb() -> None:
+    """Keep the FAQ knowledge base up to date."""
+
+
+@kb.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@CONFIG_OPTION
+def kb_import(file: Path, config_dir: Path) -> None:
+    """Import FAQ entries from a CSV or Excel file into skills_config/faq.yaml."""
+    rows = read_rows(file)
+    with click.progressbar(length=len(rows), label=f"checking {len(rows)} rows", file=sys.stderr) as bar:
+        try:
+            entries = to_entries(rows, bar.update)
+        except KbImportError as exc:
+            raise click.ClickException(f"{file}: nothing imported:\n{exc}") from None
+    added, replaced = merge_into(config_dir / "faq.yaml", entries)
+    click.echo(f"{config_dir / 'faq.yaml'}: {added} entries added, {replaced} replaced")
+
+
+async def _report(config_dir: Path, data_dir: Path | None, make: Callable[[Storage], Awaitable[None]]) -> None:
+    settings = load_settings(config_dir)
+    storage = TinyDBStorage(data_dir or config_dir.resolve().parent / settings.storage.path, read_only=True)
+    await storage.open()
+    await make(storage)
+
+
+@kb.command("gaps")
+@CONFIG_OPTION
+@DATA_OPTION
+@click.option("--limit", default=20, show_default=True)
+def kb_gaps(config_dir: Path, data_dir: Path | None, limit: int) -> None:
+    """List the questions the bot could not answer, most frequent first."""
+
+    async def show(storage: Storage) -> None:
+        for gap in await knowledge_gaps(storage, limit):
+            click.echo(f"{gap['count']:5d}  [{gap['lang']}] {gap['text']}")
+
+    asyncio.run(_report(config_dir, data_dir, show))
+
+
+@kb.command("stats")
+@CONFIG_OPTION
+@DATA_OPTION
+def kb_stats(config_dir: Path, data_dir: Path | None) -> None:
+    """How often each troubleshooting step was answered yes / no, and how many cases it solved."""
+
+    async def show(storage: Storage) -> None:
+        for tree, step, counts in await step_statistics(storage):
+            shown = ", ".join(f"{outcome} {count}" for outcome, count in sorted(counts.items()))
+            click.echo(f"{tree} / {step}: {shown}")
+
+    asyncio.run(_report(config_dir, data_dir, show))
+
+
 SKILL_TEMPLATE = '''"""{name}: answers questions about {name} (generated by `bots new-skill`; make it yours)."""
 
 from bots import Context, Skill, SkillConfig, on_keywords
 
 
 class {cls}(Skill):
+    priority = 1  # when its keywords appear, this skill answers before the general FAQ
+
     class Config(SkillConfig):
         answer: dict[str, str] = {{"zh": "", "en": ""}}
 

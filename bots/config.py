@@ -94,7 +94,7 @@ class FallbackConfig(Strict):
 
 class BotSettings(Strict):
     shop: ShopConfig = ShopConfig()
-    skills: list[str] = Field(default_factory=lambda: ["greeting", "handoff"])
+    skills: list[str] = Field(default_factory=lambda: ["escalation", "greeting"])
     adapters: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"console": {}})
     rooms: dict[str, RoomConfig] = Field(default_factory=_default_rooms)
     storage: StorageConfig = StorageConfig()

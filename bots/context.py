@@ -60,6 +60,7 @@ class Context:
         self.payload = payload or {}
         self.replies: list[Reply] = []
         self.escalation: Escalation | None = None
+        self.unresolved_round = False  # the handler could not resolve this turn (counts towards escalation)
 
     # -- what the handler reads ----------------------------------------------------------------
 
@@ -126,8 +127,13 @@ class Context:
         return await self.reply(text, buttons)
 
     async def fallback(self) -> None:
-        """Count this turn as unresolved: the standard fallback answers, and repeated ones escalate."""
+        """Nothing fits: the standard fallback answers, and the third unresolved round in a row escalates."""
         await self.bot.fallback(self)
+
+    async def unresolved(self) -> bool:
+        """Count this turn as unresolved (e.g. only "did you mean" could be offered) without answering;
+        True when it was one too many and the conversation has been escalated."""
+        return await self.bot.unresolved(self)
 
     def end_dialog(self) -> None:
         self.conversation.dialog = None
@@ -143,10 +149,11 @@ class Context:
         *,
         evidence: dict[str, Any] | None = None,
         notify_customer: bool = True,
+        intro: str = "",
     ) -> Escalation:
         """Hand the conversation to people in the room for `severity`; the bot then stays quiet."""
         self.escalation = await self.bot.desk.escalate(
-            self.conversation, reason, Severity(severity), evidence, notify_customer
+            self.conversation, reason, Severity(severity), evidence, notify_customer, intro
         )
         return self.escalation
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from . import metrics
 from .clock import Clock
 from .storage import Storage
 
@@ -111,6 +112,7 @@ class Outbox:
                 raise DeliveryError(f"no adapter or room named {item.target!r} is running")
             await deliver(item.payload)
         except DeliveryError as exc:
+            metrics.ERRORS.labels("delivery").inc()
             await self._retry_later(item, str(exc), exc.retry_after, exc.permanent)
             return False
         except Exception as exc:  # a bug or an unexpected platform answer: keep the item, retry
@@ -119,6 +121,7 @@ class Outbox:
             return False
         await self._storage.delete(NAMESPACE, item.key)
         self._items.pop(item.key, None)
+        metrics.MESSAGES_OUT.labels(item.target).inc()
         return True
 
     async def _retry_later(self, item: OutboxItem, error: str, retry_after: float | None, permanent: bool) -> None:

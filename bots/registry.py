@@ -16,14 +16,20 @@ from .config import ConfigError
 
 BUILTIN_SKILLS = {
     "greeting": "bots.skills.greeting:Greeting",
-    "handoff": "bots.skills.handoff:Handoff",
+    "escalation": "bots.skills.escalation:Escalation",
     "order_status": "bots.skills.order_status:OrderStatus",
+    "faq": "bots.skills.faq:Faq",
+    "troubleshoot": "bots.skills.troubleshoot:Troubleshoot",
 }
 BUILTIN_ADAPTERS = {
     "console": "bots.adapters.console:ConsoleAdapter",
+    "generic": "bots.adapters.generic:GenericWebhookAdapter",
+    "webchat": "bots.adapters.webchat:WebChatAdapter",
+    "slack": "bots.adapters.slack:SlackAdapter",
 }
 BUILTIN_ROOMS = {
     "console": "bots.rooms:ConsoleRoom",
+    "slack": "bots.adapters.slack_room:SlackRoom",
 }
 
 

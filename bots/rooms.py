@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import BaseModel, Field
 
+from . import metrics
 from .clock import Clock
 from .config import RoomConfig
 from .conversation import Conversation, ConversationStore, Mode, Turn
@@ -195,7 +196,9 @@ class StaffDesk:
         return sorted((e for e in found if e.active), key=lambda e: e.created_at)
 
     async def _post(self, escalation: Escalation, room: str, op: str, **payload: Any) -> None:
-        await self._outbox.put(f"room:{room}", f"esc:{escalation.id}:{room}", {"op": op, "id": escalation.id, **payload})
+        """Posts to one room are delivered strictly in order: after an outage, alerts arrive in the
+        order they were raised, each before anything in its thread."""
+        await self._outbox.put(f"room:{room}", f"room:{room}", {"op": op, "id": escalation.id, **payload})
 
     # -- the flow ------------------------------------------------------------------------------
 
@@ -206,8 +209,13 @@ class StaffDesk:
         severity: Severity,
         evidence: dict[str, Any] | None = None,
         notify_customer: bool = True,
+        intro: str = "",
     ) -> Escalation:
-        """Hand the conversation to people. The caller holds the conversation lock and saves it."""
+        """Hand the conversation to people. The caller holds the conversation lock and saves it.
+
+        The customer is told what happens next (and when, outside business hours), after `intro`: a
+        skill's own first sentence, e.g. empathy for an upset customer or safety advice.
+        """
         if conversation.escalation_id:
             current = await self.get(conversation.escalation_id)
             if current.active:
@@ -236,8 +244,10 @@ class StaffDesk:
         sla = timedelta(minutes=self.rooms[room].config.sla_minutes)
         await self._scheduler.schedule(SLA_JOB, now + sla, {"id": escalation.id}, job_id=f"sla:{escalation.id}")
         log.info("escalated %s as %s to %s: %s", conversation.id, escalation.id, room, reason)
+        metrics.ESCALATIONS.labels(severity.value).inc()
         if notify_customer:
-            await self._send(conversation, Reply(text=self._expectation(conversation, room)))
+            intro = intro or self._text(conversation, "escalated_intro")
+            await self._send(conversation, Reply(text=f"{intro}\n{self._expectation(conversation, room)}"))
         return escalation
 
     def _expectation(self, conversation: Conversation, room: str) -> str:
@@ -327,6 +337,7 @@ class StaffDesk:
             escalation.forwarded_to.append(room)
             await self._save(escalation)
             await self._post(escalation, room, "alert", forwarded_by=staff)
+            await self._post(escalation, escalation.room, "refresh")  # the alert shows where it went
         return escalation
 
     async def _check_sla(self, job: Job) -> None:

@@ -23,8 +23,8 @@ class Broken(Skill):
         raise RuntimeError("boom")
 
 
-async def test_a_redelivered_message_is_answered_once(demo_config: Path) -> None:
-    async with BotTester(demo_config) as bot:
+async def test_a_redelivered_message_is_answered_once(core_config: Path) -> None:
+    async with BotTester(core_config) as bot:
         first = await bot.say("你好", message_id="m-1")
         again = await bot.say("你好", message_id="m-1")
         assert len(first) == 1 and again == []
@@ -45,15 +45,15 @@ async def test_the_inbound_message_is_stored_before_the_skill_runs(tmp_path: Pat
     assert seen == [["where is my parcel"]]
 
 
-async def test_a_redelivery_after_a_restart_is_still_dropped(demo_config: Path, tmp_path: Path) -> None:
-    async with BotTester(demo_config, data_dir=tmp_path) as bot:
+async def test_a_redelivery_after_a_restart_is_still_dropped(core_config: Path, tmp_path: Path) -> None:
+    async with BotTester(core_config, data_dir=tmp_path) as bot:
         await bot.say("hello", message_id="m-7")
         await bot.restart()
         assert await bot.say("hello", message_id="m-7") == []
 
 
-async def test_replies_follow_the_customers_language(demo_config: Path) -> None:
-    async with BotTester(demo_config) as bot:
+async def test_replies_follow_the_customers_language(core_config: Path) -> None:
+    async with BotTester(core_config) as bot:
         zh = await bot.say("你好")
         assert "欢迎" in zh[0].text and [b.label for b in zh[0].buttons][0] == "查询订单"
         en = await bot.say("hello there")
@@ -65,8 +65,8 @@ async def test_replies_follow_the_customers_language(demo_config: Path) -> None:
         assert (await bot.conversation()).language == "en"
 
 
-async def test_traditional_chinese_customers_are_answered_in_traditional(demo_config: Path) -> None:
-    async with BotTester(demo_config) as bot:
+async def test_traditional_chinese_customers_are_answered_in_traditional(core_config: Path) -> None:
+    async with BotTester(core_config) as bot:
         replies = await bot.say("您好，請問營業時間？")
         assert "營業時間" not in replies[0].text  # the skill answers its own text...
         assert "客服時間" in replies[0].text  # ...rendered in Traditional characters
@@ -137,8 +137,8 @@ async def test_a_dialogue_takes_the_next_answer_and_commands_interrupt_it(tmp_pa
         assert (await bot.say("echo M"))[0].text == "M"
 
 
-async def test_three_fallbacks_in_a_row_call_a_person(demo_config: Path) -> None:
-    async with BotTester(demo_config) as bot:
+async def test_three_fallbacks_in_a_row_call_a_person(core_config: Path) -> None:
+    async with BotTester(core_config) as bot:
         first = await bot.say("asdf qwer")
         assert first[0].buttons[0].value == "/human"
         await bot.say("zxcv uiop")
@@ -148,8 +148,8 @@ async def test_three_fallbacks_in_a_row_call_a_person(demo_config: Path) -> None
         assert "team" in third[0].text
 
 
-async def test_a_recognised_message_resets_the_fallback_count(demo_config: Path) -> None:
-    async with BotTester(demo_config) as bot:
+async def test_a_recognised_message_resets_the_fallback_count(core_config: Path) -> None:
+    async with BotTester(core_config) as bot:
         await bot.say("asdf qwer")
         await bot.say("zxcv uiop")
         await bot.say("hello")

@@ -16,8 +16,8 @@ class Safety(Skill):
         await ctx.escalate("safety", "urgent", evidence={"word": ctx.match.data})
 
 
-async def test_escalate_claim_reply_relay_resolve(demo_config: Path) -> None:
-    async with BotTester(demo_config) as bot:
+async def test_escalate_claim_reply_relay_resolve(core_config: Path) -> None:
+    async with BotTester(core_config) as bot:
         await bot.say("DS100234 到哪了")
         told = await bot.say("我要转人工")
         escalation = await bot.escalation()
@@ -51,8 +51,8 @@ async def test_escalate_claim_reply_relay_resolve(demo_config: Path) -> None:
         assert record.status == "resolved" and record.first_response_at is not None
 
 
-async def test_severity_picks_the_room(tmp_path: Path, demo_config: Path) -> None:
-    async with BotTester(demo_config, skills=[Safety], data_dir=tmp_path) as bot:
+async def test_severity_picks_the_room(tmp_path: Path, core_config: Path) -> None:
+    async with BotTester(core_config, skills=[Safety], data_dir=tmp_path) as bot:
         await bot.say("the charger has smoke coming out")
         escalation = await bot.escalation()
         assert escalation is not None and escalation.room == "urgent" and escalation.severity == "urgent"
@@ -60,8 +60,8 @@ async def test_severity_picks_the_room(tmp_path: Path, demo_config: Path) -> Non
         assert "fact product: power bank" in bot.room_log.getvalue()
 
 
-async def test_an_unclaimed_alert_is_reannounced_once_when_the_sla_runs_out(demo_config: Path) -> None:
-    async with BotTester(demo_config) as bot:
+async def test_an_unclaimed_alert_is_reannounced_once_when_the_sla_runs_out(core_config: Path) -> None:
+    async with BotTester(core_config) as bot:
         await bot.say("human please")
         await bot.advance(minutes=14)
         assert "SLA breached" not in bot.room_log.getvalue()
@@ -73,39 +73,39 @@ async def test_an_unclaimed_alert_is_reannounced_once_when_the_sla_runs_out(demo
         assert (await bot.escalation()).breached
 
 
-async def test_the_sla_timer_survives_a_restart(demo_config: Path, tmp_path: Path) -> None:
-    async with BotTester(demo_config, data_dir=tmp_path) as bot:
+async def test_the_sla_timer_survives_a_restart(core_config: Path, tmp_path: Path) -> None:
+    async with BotTester(core_config, data_dir=tmp_path) as bot:
         await bot.say("human please")
         await bot.restart()
         await bot.advance(minutes=16)
         assert bot.room_log.getvalue().count("SLA breached") == 1
 
 
-async def test_a_claimed_alert_is_not_reannounced(demo_config: Path) -> None:
-    async with BotTester(demo_config) as bot:
+async def test_a_claimed_alert_is_not_reannounced(core_config: Path) -> None:
+    async with BotTester(core_config) as bot:
         await bot.say("human please")
         await bot.staff("claim")
         await bot.advance(minutes=30)
         assert "SLA breached" not in bot.room_log.getvalue()
 
 
-async def test_outside_business_hours_the_customer_is_told_when(demo_config: Path) -> None:
-    async with BotTester(demo_config) as bot:
+async def test_outside_business_hours_the_customer_is_told_when(core_config: Path) -> None:
+    async with BotTester(core_config) as bot:
         bot.clock.set(datetime(2026, 1, 4, 15, 0, tzinfo=UTC))  # Sunday 23:00 in Shanghai
         told = await bot.say("I want a real person")
         assert "Mon 05 Jan 09:00" in told[0].text
         assert "escalation" in bot.room_log.getvalue()  # the alert is posted all the same
 
 
-async def test_forward_to_factory_liaison(demo_config: Path) -> None:
-    async with BotTester(demo_config) as bot:
+async def test_forward_to_factory_liaison(core_config: Path) -> None:
+    async with BotTester(core_config) as bot:
         await bot.say("human please")
         await bot.staff("forward", "factory")
         assert "[staff:factory]" in bot.room_log.getvalue()
 
 
-async def test_return_to_bot_hands_back_without_resolving(demo_config: Path) -> None:
-    async with BotTester(demo_config) as bot:
+async def test_return_to_bot_hands_back_without_resolving(core_config: Path) -> None:
+    async with BotTester(core_config) as bot:
         await bot.say("human please")
         await bot.staff("claim")
         await bot.staff("return")

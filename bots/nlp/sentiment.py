@@ -32,6 +32,7 @@ class Sentiment:
     label: str  # "negative" | "neutral" | "positive"
     anger: bool  # insults, 气死/垃圾/骗子, "ridiculous", or shouting (!!!, ???, CAPS) in a negative message
     lang: str  # "zh" | "en"
+    cue: float = 0.0  # the lexicon's score alone (-1 .. 1): explicit sentiment words, not learnt n-grams
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class SentimentAnalyzer:
         else:
             label = "positive" if score > 0 else "negative"
         anger = lex.insult or (lex.shouting and score < 0)
-        return Sentiment(round(score, 4), label, anger, lang)
+        return Sentiment(round(score, 4), label, anger, lang, round(lex.score, 4))
 
     def probability_positive(self, text: str) -> float:
         """P(positive) from the blended model; >= 0.5 reads as positive."""

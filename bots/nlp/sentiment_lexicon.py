@@ -27,7 +27,7 @@ EN_CUES: dict[str, float] = {
     "late": -1.0, "delayed": -1.2, "missing": -1.2, "lost": -1.2, "wrong": -1.5,
     "refund": -0.3, "complaint": -1.5, "complain": -1.5, "disappointed": -2.2,
     "disappointing": -2.2, "terrible": -3.0, "horrible": -3.0, "awful": -3.0,
-    "no problem": 1.5, "not bad": 1.0, "thanks": 1.5, "thank you": 1.8, "thx": 1.2,
+    "no problem": 1.5, "not bad": 2.0, "thanks": 1.5, "thank you": 1.8, "thx": 1.2,
     "love": 3.0, "perfect": 3.0, "excellent": 3.0, "great": 2.5, "awesome": 3.0,
     "fast delivery": 2.0, "quick delivery": 2.0, "works great": 2.5, "works fine": 1.8,
     "as described": 1.5, "recommend": 2.0, "happy": 2.5, "satisfied": 2.0,
@@ -58,8 +58,8 @@ ZH_CUES: dict[str, float] = {
     "毛病": -1.8, "失望": -2.5, "后悔": -2.5, "上当": -2.8, "难用": -2.5, "难吃": -2.5,
     "难看": -2.2, "难受": -2.0, "恶心": -3.0, "糟糕": -2.8, "糟透": -3.2, "离谱": -2.8,
     "过分": -2.5, "无语": -2.5, "无奈": -2.0, "郁闷": -2.2, "生气": -2.8, "气死": -3.4,
-    "愤怒": -3.2, "火大": -3.0, "投诉": -2.5, "举报": -2.8, "差评": -2.8, "退货": -1.2,
-    "退款": -0.6, "慢": -1.2, "太慢": -2.2, "很慢": -2.0, "还没到": -1.5, "还没发货": -1.8,
+    "愤怒": -3.2, "火大": -3.0, "投诉": -2.5, "举报": -2.8, "差评": -2.8, "退货": -0.5,
+    "退款": -0.3, "慢": -1.2, "太慢": -2.2, "很慢": -2.0, "还没到": -1.5, "还没发货": -1.8,
     "没收到": -1.8, "不发货": -2.0, "迟迟": -1.8, "拖": -1.2, "敷衍": -2.8, "态度恶劣": -3.3,
     "态度差": -3.0, "不理人": -2.5, "没人理": -2.6, "没人管": -2.6, "不负责": -2.8, "黑心": -3.3,
     "缺德": -3.3, "无良": -3.3, "奸商": -3.4, "滚": -3.0, "妈的": -3.4, "他妈": -3.4,
@@ -74,8 +74,12 @@ ZH_CUES: dict[str, float] = {
     "舒服": 2.2, "舒适": 2.2, "漂亮": 2.5, "好看": 2.5, "好用": 2.5, "好吃": 2.5, "耐心": 2.0,
     "热情": 2.2, "周到": 2.5, "专业": 2.0, "感谢": 2.2, "谢谢": 1.8, "辛苦": 1.2, "给力": 2.8,
     "靠谱": 2.5, "放心": 2.0, "惊喜": 2.8, "开心": 2.8, "高兴": 2.8, "正品": 2.0, "没问题": 1.2,
-    "好好": 1.5, "清楚": 1.0, "干净": 2.0, "流畅": 2.2, "稳定": 1.8,
+    "好好": 1.5, "清楚": 1.0, "干净": 2.0, "流畅": 2.2, "稳定": 1.8, "解决了": 2.0, "搞定": 2.0,
 }
+# Words that contain a cue character (好) but carry no sentiment.
+ZH_NEUTRAL: frozenset[str] = frozenset(
+    "你好 您好 好的 好吗 好不好 只好 好像 最好 好几 好多 差不多 差价 补差价 相差 时差 不急 慢慢 问题解决".split()
+)
 ZH_ANGER: frozenset[str] = frozenset(
     """垃圾 骗子 骗人 诈骗 坑人 奸商 黑心 缺德 无良 气死 愤怒 火大 生气 投诉 举报 滚 妈的 他妈 尼玛
     卧槽 什么玩意 搞什么 脑残 废物 有病 态度恶劣 离谱 过分 太差 差劲 糟透 恶心 再也不 别买 假货""".split()
@@ -120,7 +124,8 @@ class Lexicon:
     def __init__(self, en_words: Mapping[str, float]) -> None:
         self._en = {**en_words, **EN_CUES}
         self._en_phrases = sorted((p for p in self._en if " " in p), key=len, reverse=True)
-        self._zh = {**dict.fromkeys(ZH_NEGATORS, 0.0), **dict.fromkeys(ZH_BOOSTERS, 0.0), **ZH_CUES}
+        modifiers = ZH_NEGATORS | ZH_BOOSTERS.keys() | ZH_NEUTRAL
+        self._zh = {**dict.fromkeys(modifiers, 0.0), **ZH_CUES}
         self._zh_max = max(map(len, self._zh))
         # Single-word English valences, for the model's polarity-tag features.
         self.en_polarity = {w: v for w, v in self._en.items() if " " not in w and w not in EN_NEGATORS}
@@ -170,6 +175,8 @@ class Lexicon:
                 hits += 1
                 insult |= word in ZH_ANGER and not negated
                 negated, boost = False, 0.0
+            elif word in ZH_NEUTRAL:
+                continue
             elif word in ZH_NEGATORS:
                 negated = not negated
                 boost += ZH_BOOSTERS.get(word[-1], 0.0) if len(word) > 1 else 0.0

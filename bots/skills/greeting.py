@@ -5,6 +5,9 @@ from __future__ import annotations
 from bots import Context, Skill, SkillConfig, on_command, on_keywords, on_regex
 
 
+GREETINGS = r"(hi|hello|hey|help|menu|你好|您好|在吗|哈喽|帮助|菜单)"
+
+
 class Greeting(Skill):
     class Config(SkillConfig):
         shop_name: dict[str, str] = {"zh": "演示小店", "en": "Demo Shop"}
@@ -22,7 +25,8 @@ class Greeting(Skill):
     }
 
     @on_command("start")
-    @on_regex(r"(?i)^\s*(hi|hello|hey|help|menu)\b|^\s*(你好|您好|在吗|哈喽|帮助|菜单)", score=0.5)  # any real question in the same message wins
+    @on_regex(rf"(?i)^\s*{GREETINGS}[\s!！。.,，~?？]*(there|呀|啊|哦)?[\s!！。.,，~?？]*$")  # nothing but a greeting
+    @on_regex(rf"(?i)^\s*{GREETINGS}", score=0.5)  # a real question in the same message wins
     async def welcome(self, ctx: Context) -> None:
         shop = self.config.shop_name.get(ctx.lang, self.config.shop_name["en"])
         menu = [(ctx.t("menu_order"), "/order"), (ctx.t("menu_hours"), "/hours"), (ctx.t("menu_human"), "/human")]

@@ -9,7 +9,7 @@ import re
 
 from pydantic import BaseModel
 
-from bots import Context, Skill, SkillConfig, on_command, on_keywords, on_step
+from bots import Context, Skill, SkillConfig, on_command, on_regex, on_step
 
 ORDER_NO = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{0,3}\d{6,20})(?![A-Za-z0-9])")
 
@@ -21,6 +21,7 @@ class Order(BaseModel):
 
 
 class OrderStatus(Skill):
+    priority = 1  # it can look the order up: better than a general answer about shipping
     class Config(SkillConfig):
         orders: dict[str, Order] = {}  # demo data; a real shop plugs its order system in here
         max_attempts: int = 2
@@ -35,7 +36,11 @@ class OrderStatus(Skill):
     }
 
     @on_command("order")
-    @on_keywords(zh=["订单", "物流", "快递", "发货", "到哪了"], en=["order", "parcel", "package", "tracking", "shipped", "delivery"])
+    @on_regex(ORDER_NO.pattern)  # an order number alone: look it up
+    @on_regex(
+        r"(?i)where('?s| is| are) my (order|parcel|package|stuff)|track(ing)? (my |the )?(order|parcel|package)|"
+        r"order status|到哪了|查(一下)?(订单|物流|快递)|订单状态|物流(信息|状态|到哪)|快递(到哪|在哪|怎么还没)"
+    )
     async def start(self, ctx: Context) -> None:
         found = ORDER_NO.search(ctx.text)
         if found:

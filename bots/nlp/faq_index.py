@@ -1,0 +1,188 @@
+"""FAQ retrieval: match a user message to the FAQ entry it asks about, with a calibrated confidence.
+
+How it works:
+
+* Every question (and paraphrase) of the KB is normalised (:mod:`bots.nlp.normalize`) and
+  represented twice: a multilingual sentence embedding (:mod:`bots.nlp.faq_encoder`, catches
+  paraphrases with no word in common, in any language) and TF-IDF over words and character
+  n-grams (catches exact wording, product names, typos).
+* The similarity of two texts is a weighted sum of the two cosines. The scorer is kernel ridge
+  regression over the KB questions with the kernel ``exp(GAMMA * (sim - 1))`` and one-hot entry
+  targets: with many paraphrases per entry it is a classifier trained on them (Banking77 val:
+  0.94 top-1 vs 0.93 for logistic regression on the same features), with one question per entry
+  it reduces to nearest-neighbour retrieval that discounts near-duplicate distractors. Training
+  is one linear solve, so a skill builds its index at start-up in well under a second for a few
+  hundred entries.
+* The confidence is a logistic calibration (:mod:`bots.nlp.faq_calibration`) of the top score,
+  its margin over the runner-up and the best raw similarity to the entry's own questions, fitted
+  on validation data so that it reads as the probability the top entry is right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import solve
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bots.nlp.faq_calibration import ANSWER_THRESHOLD, SUGGEST_THRESHOLD, confidence
+from bots.nlp.faq_encoder import embed
+from bots.nlp.normalize import normalize, tokenize
+
+__all__ = ["ANSWER_THRESHOLD", "SUGGEST_THRESHOLD", "FaqDoc", "FaqHit", "FaqIndex", "Signals"]
+
+# Weight of the TF-IDF cosine in the similarity (the embedding cosine gets 1 - this).
+LEXICAL_WEIGHT = 0.2
+# Kernel sharpness and ridge regulariser, chosen on Banking77 val (flat optimum around these).
+GAMMA = 3.0
+RIDGE = 0.1
+
+
+@dataclass
+class FaqDoc:
+    """One FAQ entry: its id and the example questions / paraphrases that ask for it."""
+
+    id: str
+    questions: list[str]
+
+
+@dataclass
+class Signals:
+    """Uncalibrated evidence for one entry: ridge score, margin to the best other, best cosine."""
+
+    id: str
+    score: float
+    margin: float
+    best_sim: float
+
+
+@dataclass
+class FaqHit:
+    """A candidate entry for a message; ``confidence`` estimates P(this entry is right)."""
+
+    id: str
+    confidence: float
+
+
+class _Lexical:
+    """TF-IDF over jieba/latin words (1-2 grams) and character 2-4 grams, one L2 row per text."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self._words = TfidfVectorizer(
+            tokenizer=tokenize, token_pattern=None, lowercase=False,
+            ngram_range=(1, 2), sublinear_tf=True,
+        )
+        self._chars = TfidfVectorizer(
+            analyzer="char_wb", lowercase=False, ngram_range=(2, 4), sublinear_tf=True,
+        )
+        self._words.fit(texts)
+        self._chars.fit(texts)
+
+    def transform(self, texts: list[str]) -> csr_matrix:
+        """Rows whose dot products are the mean of the word and character cosines."""
+        both = hstack([self._words.transform(texts), self._chars.transform(texts)])
+        return (both.tocsr() / np.sqrt(2.0)).astype(np.float32)
+
+
+class FaqIndex:
+    """Searchable FAQ knowledge base; build once, then call :meth:`search` per message."""
+
+    def __init__(
+        self,
+        ids: list[str],
+        owner: np.ndarray,
+        embeddings: np.ndarray,
+        lexical: _Lexical,
+        lexical_rows: csr_matrix,
+        weights: np.ndarray,
+    ) -> None:
+        self._ids = ids
+        self._owner = owner  # entry index of each question, non-decreasing
+        self._starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        self._embeddings = embeddings
+        self._lexical = lexical
+        self._lexical_rows = lexical_rows
+        self._weights = weights
+
+    @classmethod
+    def build(cls, docs: list[FaqDoc]) -> FaqIndex:
+        """Index the entries; entries without any non-blank question are skipped."""
+        ids: list[str] = []
+        texts: list[str] = []
+        owner: list[int] = []
+        for doc in docs:
+            questions = [q for q in (normalize(q) for q in doc.questions) if q]
+            if not questions:
+                continue
+            texts.extend(questions)
+            owner.extend([len(ids)] * len(questions))
+            ids.append(doc.id)
+        if not texts:
+            raise ValueError("FaqIndex needs at least one entry with a question")
+        embeddings = embed(texts)
+        lexical = _Lexical(texts)
+        lexical_rows = lexical.transform(texts)
+        owners = np.asarray(owner)
+        weights = _fit_ridge(embeddings, lexical_rows, owners, len(ids))
+        return cls(ids, owners, embeddings, lexical, lexical_rows, weights)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def search(self, text: str, k: int = 3) -> list[FaqHit]:
+        """Up to ``k`` entries, best first; an empty or unusable message gives no hit.
+
+        Confidences never increase down the list, so a runner-up never looks surer than the top.
+        """
+        hits: list[FaqHit] = []
+        ceiling = 1.0
+        for s in self.rank(text, k):
+            ceiling = min(ceiling, confidence(s.score, s.margin, s.best_sim))
+            hits.append(FaqHit(id=s.id, confidence=ceiling))
+        return hits
+
+    def rank(self, text: str, k: int = 3) -> list[Signals]:
+        """Raw signals of the ``k`` best entries, best first (what ``search`` calibrates)."""
+        query = normalize(text)
+        if not query or k <= 0:
+            return []
+        scores, best_sim = self._scores(query)
+        order = np.argsort(-scores)[:k]
+        top = float(scores[order[0]])
+        runner_up = float(scores[order[1]]) if len(order) > 1 else 0.0
+        return [
+            Signals(
+                id=self._ids[entry],
+                score=float(scores[entry]),
+                margin=float(scores[entry]) - (runner_up if rank == 0 else top),
+                best_sim=float(best_sim[entry]),
+            )
+            for rank, entry in enumerate(order)
+        ]
+
+    def _scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """(ridge score per entry, best raw similarity to each entry's own questions)."""
+        sim = _similarity(
+            self._embeddings @ embed([query])[0],
+            (self._lexical_rows @ self._lexical.transform([query]).T).toarray().ravel(),
+        )
+        scores = np.exp(GAMMA * (sim - 1.0)) @ self._weights
+        return scores, np.maximum.reduceat(sim, self._starts)
+
+
+def _similarity(dense_cos: np.ndarray, lexical_cos: np.ndarray) -> np.ndarray:
+    """Blend of embedding and TF-IDF cosines, in [-1, 1]."""
+    return (1.0 - LEXICAL_WEIGHT) * dense_cos + LEXICAL_WEIGHT * lexical_cos
+
+
+def _fit_ridge(embeddings: np.ndarray, lexical_rows: csr_matrix, owner: np.ndarray, n_docs: int) -> np.ndarray:
+    """Dual kernel ridge weights (questions x entries) for one-hot entry targets."""
+    sim = _similarity(embeddings @ embeddings.T, (lexical_rows @ lexical_rows.T).toarray())
+    kernel = np.exp(GAMMA * (sim - 1.0), dtype=np.float32)
+    del sim
+    kernel[np.diag_indices_from(kernel)] += RIDGE
+    targets = np.zeros((len(owner), n_docs), dtype=np.float32)
+    targets[np.arange(len(owner)), owner] = 1.0
+    return solve(kernel, targets, assume_a="pos", overwrite_a=True, check_finite=False).astype(np.float32)

@@ -1,0 +1,1 @@
+"""Loopback fakes of the platforms adapters talk to (never the real services)."""

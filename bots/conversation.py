@@ -7,6 +7,7 @@ first message and the ten-thousandth; the full transcript lives in the append-on
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -102,8 +103,12 @@ class ConversationStore:
 
     NAMESPACE = "conversations"
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, cached: int = 5_000) -> None:
         self._storage = storage
+        self._cached = cached
+        # Recently active conversations stay as objects: no re-reading and re-validating every turn.
+        # Only the holder of a conversation's lock changes it, and every change is saved.
+        self._cache: OrderedDict[str, Conversation] = OrderedDict()
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
         self._staged: dict[str, list[Coroutine[Any, Any, Any]]] = {}
 
@@ -114,8 +119,19 @@ class ConversationStore:
         return found
 
     async def load(self, conversation_id: str) -> Conversation | None:
+        found = self._cache.get(conversation_id)
+        if found is not None:
+            self._cache.move_to_end(conversation_id)
+            return found
         doc = await self._storage.get(self.NAMESPACE, conversation_id)
-        return Conversation(**doc) if doc else None
+        return self._remember(Conversation(**doc)) if doc else None
+
+    def _remember(self, conversation: Conversation) -> Conversation:
+        self._cache[conversation.id] = conversation
+        self._cache.move_to_end(conversation.id)
+        while len(self._cache) > self._cached:
+            self._cache.popitem(last=False)
+        return conversation
 
     def stage(self, conversation_id: str, write: Coroutine[Any, Any, Any]) -> None:
         """Hold a write (a reply for the outbox, a history line) until the conversation is saved.
@@ -126,9 +142,14 @@ class ConversationStore:
 
     async def save(self, conversation: Conversation) -> None:
         staged = self._staged.pop(conversation.id, [])
-        await asyncio.gather(
-            self._storage.put(self.NAMESPACE, conversation.id, conversation.model_dump(mode="json")), *staged
-        )
+        try:
+            await asyncio.gather(
+                self._storage.put(self.NAMESPACE, conversation.id, conversation.model_dump(mode="json")), *staged
+            )
+        except Exception:
+            self._cache.pop(conversation.id, None)  # the store is the truth; don't keep what it refused
+            raise
+        self._remember(conversation)
 
     @asynccontextmanager
     async def locked(self, conversation_id: str) -> AsyncIterator[Conversation]:

@@ -26,9 +26,11 @@ import json
 import logging
 import os
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,18 +44,19 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY = 20_000  # journal entries between checkpoints
 CACHED_FILES = 20_000  # unchanged files kept in memory
+_SYNC_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bots-sync")
 
 
 class _MemoryFirstStorage(TinyStorage):
     """TinyDB storage that keeps the data in memory; the committer makes it durable."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, exists: bool) -> None:
         self.path = path
-        self.data: dict[str, Any] | None = None
+        self.data: dict[str, Any] | None = None if exists else {}
         self.dirty = False
 
     def read(self) -> dict[str, Any] | None:
-        if self.data is None and self.path.exists():
+        if self.data is None:
             self.data = json.loads(self.path.read_text(encoding="utf-8") or "{}")
         return self.data
 
@@ -77,9 +80,9 @@ class _Bucket:
     (a fresh copy for the caller) instead of a deep copy.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, exists: bool) -> None:
         self.path = path
-        self.db = TinyDB(path, storage=_MemoryFirstStorage)
+        self.db = TinyDB(path, exists=exists, storage=_MemoryFirstStorage)
         self.table = self.db.table("docs", cache_size=0)
         self.ids: dict[str, int] = {doc["k"]: doc.doc_id for doc in self.table.all()}
         self.texts: dict[str, str] = {}
@@ -125,6 +128,12 @@ class _Bucket:
         return [(key, doc) for key in self.ids if (doc := self.get(key)) is not None]
 
 
+@dataclass
+class Checkpoint:
+    writes: list[tuple[Path, dict[str, Any]]]
+    removals: list[Path]
+
+
 def _encode(doc: Doc) -> str:
     """JSON text of a document; fails now (not at commit) on anything JSON cannot hold."""
     try:
@@ -150,6 +159,35 @@ def _append_durably(path: Path, text: str) -> None:
         os.fdatasync(fh.fileno())
 
 
+class _Listing:
+    """Which files exist, per folder (read once), so opening a new key costs no `stat` call."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, set[str]] = {}
+
+    def _names(self, folder: str) -> set[str]:
+        names = self._folders.get(folder)
+        if names is None:
+            try:
+                names = set(os.listdir(folder))
+            except FileNotFoundError:
+                names = set()
+            self._folders[folder] = names
+        return names
+
+    def exists(self, path: str) -> bool:
+        folder, name = os.path.split(path)
+        return name in self._names(folder)
+
+    def record(self, path: str, present: bool) -> None:
+        folder, name = os.path.split(path)
+        names = self._names(folder)
+        if present:
+            names.add(name)
+        else:
+            names.discard(name)
+
+
 class TinyDBStorage(Storage):
     """Embedded storage in a directory: `state/` (TinyDB buckets and journals) and `history/`."""
 
@@ -169,6 +207,8 @@ class TinyDBStorage(Storage):
         self._in_flight: set[str] = set()  # written by the running checkpoint: not evictable yet
         self._folders: dict[str, str] = {}
         self._made: set[str] = set()
+        self._listing = _Listing()
+        self._streams: dict[tuple[str, date], Path] = {}
         self._journal_seq = 0
         self._journal_entries = 0
         self._pending_journal: list[str] = []
@@ -254,7 +294,7 @@ class TinyDBStorage(Storage):
         if folder not in self._made and not self.read_only:
             os.makedirs(folder, exist_ok=True)
             self._made.add(folder)
-        found = self._open[path] = _Bucket(Path(path))
+        found = self._open[path] = _Bucket(Path(path), self._listing.exists(path))
         return found
 
     def _evict(self) -> None:
@@ -310,7 +350,11 @@ class TinyDBStorage(Storage):
     # -- streams -------------------------------------------------------------------------------
 
     async def append(self, stream: str, record: Doc) -> None:
-        path = self.root / "history" / check_name(stream, "stream") / f"{datetime.now(UTC):%Y-%m-%d}.jsonl"
+        day = datetime.now(UTC).date()
+        path = self._streams.get((stream, day))
+        if path is None:
+            path = self.root / "history" / check_name(stream, "stream") / f"{day:%Y-%m-%d}.jsonl"
+            self._streams[(stream, day)] = path
         self._pending_lines.setdefault(path, []).append(_encode(record) + "\n")
         await self._durable()
 
@@ -353,24 +397,28 @@ class TinyDBStorage(Storage):
 
     @staticmethod
     def _commit_files(journal_path: Path, journal: str, lines: dict[Path, list[str]]) -> None:
-        if journal:
-            _append_durably(journal_path, journal)
+        """Append to the journal and the history files, syncing them in parallel (a sync is slow)."""
+        appends = [(journal_path, journal)] if journal else []
         for path, chunk in lines.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            _append_durably(path, "".join(chunk))
+            appends.append((path, "".join(chunk)))
+        if len(appends) == 1:
+            _append_durably(*appends[0])
+        else:
+            list(_SYNC_POOL.map(lambda item: _append_durably(*item), appends))
 
     def _start_checkpoint(self) -> None:
         """Switch to a new journal, then write the changed files in the background."""
         covered = self._journals()
         self._journal_seq += 1
         self._journal_entries = 0
-        snapshots = self._dirty_snapshots()
-        self._in_flight = {str(path) for path, _ in snapshots}
-        self._checkpointer = asyncio.create_task(self._checkpoint(snapshots, covered))
+        checkpoint = self._dirty_snapshots()
+        self._in_flight = {str(path) for path, _ in checkpoint.writes}
+        self._checkpointer = asyncio.create_task(self._checkpoint(checkpoint, covered))
 
-    async def _checkpoint(self, snapshots: list[tuple[Path, dict[str, Any]]], journals: list[Path]) -> None:
+    async def _checkpoint(self, checkpoint: Checkpoint, journals: list[Path]) -> None:
         try:
-            await asyncio.to_thread(self._checkpoint_files, snapshots, journals)
+            await asyncio.to_thread(self._checkpoint_files, checkpoint, journals)
         except OSError:
             log.exception("checkpoint of %s failed; the journals are kept and replayed at start-up", self.root)
         finally:
@@ -379,24 +427,30 @@ class TinyDBStorage(Storage):
     def _journals(self) -> list[Path]:
         return sorted(self._state.glob("journal-*.jsonl"))
 
-    def _dirty_snapshots(self) -> list[tuple[Path, dict[str, Any]]]:
-        return [(bucket.path, bucket.storage.snapshot()) for bucket in self._open.values() if bucket.dirty]
+    def _dirty_snapshots(self) -> Checkpoint:
+        """What the next checkpoint writes and removes; the listing already shows its outcome."""
+        writes, removals = [], []
+        for path, bucket in self._open.items():
+            if not bucket.dirty:
+                continue
+            data = bucket.storage.snapshot()
+            if any(data.values()):
+                writes.append((bucket.path, data))
+            elif self._listing.exists(path):
+                removals.append(bucket.path)
+            self._listing.record(path, any(data.values()))
+        return Checkpoint(writes, removals)
 
     @staticmethod
-    def _checkpoint_files(snapshots: list[tuple[Path, dict[str, Any]]], journals: list[Path]) -> None:
+    def _checkpoint_files(checkpoint: Checkpoint, journals: list[Path]) -> None:
         """Replace changed files atomically; one filesystem sync instead of an fsync per file."""
-        emptied = set()
-        for path, data in snapshots:
-            if any(data.values()):
-                text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-                path.with_name(path.name + ".tmp").write_text(text, encoding="utf-8")
-            else:
-                emptied.add(path)
+        for path, data in checkpoint.writes:
+            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            path.with_name(path.name + ".tmp").write_text(text, encoding="utf-8")
         os.sync()
-        for path, data in snapshots:
-            if path not in emptied:
-                os.replace(path.with_name(path.name + ".tmp"), path)
-        for path in emptied:
+        for path, _ in checkpoint.writes:
+            os.replace(path.with_name(path.name + ".tmp"), path)
+        for path in checkpoint.removals:
             path.unlink(missing_ok=True)
         os.sync()
         for journal in journals:

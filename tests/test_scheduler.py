@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from bots import Context, Skill, on_command, on_event
 from bots.clock import FakeClock
@@ -23,17 +26,31 @@ class FollowUp(Skill):
         await ctx.reply(f"Checking back about {ctx.payload['topic']}: is everything fine now?")
 
 
-async def test_a_job_runs_on_time_and_once(tmp_path: Path) -> None:
-    clock = FakeClock()
+class Recorder:
+    """Jobs of kind "note" on a real store and a fake clock; `ran` lists what ran."""
+
+    def __init__(self, storage: TinyDBStorage) -> None:
+        self.storage, self.clock, self.ran = storage, FakeClock(), []
+
+    async def note(self, job: Job) -> None:
+        self.ran.append(job.payload.get("n", job.id))
+
+    def scheduler(self) -> Scheduler:
+        scheduler = Scheduler(self.storage, self.clock)
+        scheduler.register("note", self.note)
+        return scheduler
+
+
+@pytest.fixture
+async def jobs(tmp_path: Path) -> AsyncIterator[Recorder]:
     storage = TinyDBStorage(tmp_path)
     await storage.open()
-    ran: list[str] = []
+    yield Recorder(storage)
+    await storage.close()
 
-    async def runner(job: Job) -> None:
-        ran.append(job.payload["n"])
 
-    scheduler = Scheduler(storage, clock)
-    scheduler.register("note", runner)
+async def test_a_job_runs_on_time_and_once(jobs: Recorder) -> None:
+    clock, ran, scheduler = jobs.clock, jobs.ran, jobs.scheduler()
     await scheduler.schedule("note", clock.now() + timedelta(minutes=5), {"n": "a"})
     await scheduler.schedule("note", clock.now() + timedelta(minutes=5), {"n": "dup"}, job_id="same")
     await scheduler.schedule("note", clock.now() + timedelta(minutes=6), {"n": "dup"}, job_id="same")
@@ -43,26 +60,14 @@ async def test_a_job_runs_on_time_and_once(tmp_path: Path) -> None:
     assert sorted(ran) == ["a", "dup"]
     clock.advance(minutes=5)
     assert await scheduler.run_due() == 0
-    await storage.close()
 
 
-async def test_two_schedulers_sharing_a_store_run_a_job_once(tmp_path: Path) -> None:
-    clock = FakeClock()
-    storage = TinyDBStorage(tmp_path)
-    await storage.open()
-    ran: list[str] = []
-
-    async def runner(job: Job) -> None:
-        ran.append(job.id)
-
-    first, second = Scheduler(storage, clock), Scheduler(storage, clock)
-    for scheduler in (first, second):
-        scheduler.register("note", runner)
-    await first.schedule("note", clock.now(), job_id="j1")
+async def test_two_schedulers_sharing_a_store_run_a_job_once(jobs: Recorder) -> None:
+    first, second = jobs.scheduler(), jobs.scheduler()
+    await first.schedule("note", jobs.clock.now(), job_id="j1")
     await second.load()
     assert await first.run_due() + await second.run_due() == 1
-    assert ran == ["j1"]
-    await storage.close()
+    assert jobs.ran == ["j1"]
 
 
 async def test_a_scheduled_event_fires_once_after_a_restart(tmp_path: Path) -> None:
@@ -76,20 +81,10 @@ async def test_a_scheduled_event_fires_once_after_a_restart(tmp_path: Path) -> N
         assert await bot.advance(hours=5) == []
 
 
-async def test_a_cancelled_job_does_not_run(tmp_path: Path) -> None:
-    clock = FakeClock()
-    storage = TinyDBStorage(tmp_path)
-    await storage.open()
-    ran: list[str] = []
-
-    async def runner(job: Job) -> None:
-        ran.append(job.id)
-
-    scheduler = Scheduler(storage, clock)
-    scheduler.register("note", runner)
-    job = await scheduler.schedule("note", clock.now() + timedelta(seconds=1))
+async def test_a_cancelled_job_does_not_run(jobs: Recorder) -> None:
+    scheduler = jobs.scheduler()
+    job = await scheduler.schedule("note", jobs.clock.now() + timedelta(seconds=1))
     assert await scheduler.cancel(job)
-    clock.advance(seconds=2)
+    jobs.clock.advance(seconds=2)
     await scheduler.run_due()
-    assert ran == []
-    await storage.close()
+    assert jobs.ran == []

@@ -23,7 +23,7 @@ import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..config import ConfigError, describe
+from ..config import validate
 from ..message import Attachment, Message, Reply, User
 from ..outbox import DeliveryError
 from ..server import MAX_BODY, MAX_TEXT, HttpSettings, dumps, invalid_message, json_error
@@ -79,10 +79,7 @@ class InboundMessage(BaseModel):
 class GenericWebhookAdapter(Adapter):
     def __init__(self, bot: Bot, name: str, config: dict[str, Any]) -> None:
         super().__init__(bot, name, config)
-        try:
-            self.settings = GenericSettings.model_validate(config)
-        except ValidationError as exc:
-            raise ConfigError(describe(exc, f"bots.yaml: adapters.{name}")) from None
+        self.settings = validate(GenericSettings, config, f"bots.yaml: adapters.{name}")
         self.path = f"/webhook/{name}"
         self._session: aiohttp.ClientSession | None = None
         self._in_flight: dict[str, list[asyncio.Event]] = {}

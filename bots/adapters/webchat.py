@@ -26,7 +26,7 @@ from weakref import WeakValueDictionary
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..config import ConfigError, describe
+from ..config import validate
 from ..message import Message, Reply, User
 from ..server import MAX_BODY, MAX_TEXT, WEBSOCKETS, HttpSettings, error_body, invalid_message, json_error
 from .base import Adapter
@@ -84,10 +84,7 @@ class RateLimiter:
 class WebChatAdapter(Adapter):
     def __init__(self, bot: Bot, name: str, config: dict[str, Any]) -> None:
         super().__init__(bot, name, config)
-        try:
-            self.settings = WebChatSettings.model_validate(config)
-        except ValidationError as exc:
-            raise ConfigError(describe(exc, f"bots.yaml: adapters.{name}")) from None
+        self.settings = validate(WebChatSettings, config, f"bots.yaml: adapters.{name}")
         self._key = b""
         self._sockets: defaultdict[str, set[web.WebSocketResponse]] = defaultdict(set)
         self._transcript_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()

@@ -1,11 +1,14 @@
 """Bot.handle throughput and latency as the stored history grows (0, 10k, 100k messages).
 
-The whole pipeline runs for real: the demo shop's skills, the TinyDB store on disk (journal, group
-commit, checkpoints), the outbox delivering every reply to an in-process channel. The history is
+The whole pipeline runs for real: the demo shop's core skills (escalation with its sentiment model,
+greeting, order tracking; `--skills` to choose, the FAQ's index search would dominate and hide the
+storage), the TinyDB store on disk (journal, group commit, checkpoints), the outbox delivering every
+reply to an in-process channel. The history is
 filled through Bot.handle itself, ten messages per conversation, then the same measured load runs at
 each level. Prints one JSON line per (level, concurrency) and a summary with the ratio to level 0.
 
     python bench/handle_throughput.py [--levels 0,10000,100000] [--measure 3000] [--concurrency 1,32]
+                                      [--skills escalation,greeting,order_status]
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ import time
 import uuid
 from pathlib import Path
 
-from bots.bot import Bot
+from bots.bot import Bot, load_skills
+from bots.config import load_settings
 from bots.message import Message, Reply, User
+from bots.storage import TinyDBStorage
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = [
@@ -68,9 +73,11 @@ async def stored_messages(bot: Bot) -> int:
     return len([r async for r in bot.storage.read_stream("messages") if r["role"] == "customer"])
 
 
-async def started_bot(data: str) -> tuple[Bot, list[int]]:
+async def started_bot(data: str, skills: list[str]) -> tuple[Bot, list[int]]:
     """A demo-shop bot on a fresh store whose replies are counted by an in-process channel."""
-    bot = Bot.from_config(ROOT / "skills_config", data_dir=data, console_out=io.StringIO())
+    config = ROOT / "skills_config"
+    settings = load_settings(config).model_copy(update={"skills": skills})
+    bot = Bot(settings, load_skills(config, settings), TinyDBStorage(data), console_out=io.StringIO())
     delivered = [0]
 
     async def sink(key: str, user: str, reply: Reply) -> None:
@@ -81,19 +88,19 @@ async def started_bot(data: str) -> tuple[Bot, list[int]]:
     return bot, delivered
 
 
-async def warm_up() -> None:
+async def warm_up(skills: list[str]) -> None:
     """Load lazy dictionaries (Chinese conversion, validators) on a throwaway store first."""
     with tempfile.TemporaryDirectory(prefix="bots-warm-") as data:
-        bot, _ = await started_bot(data)
+        bot, _ = await started_bot(data, skills)
         await drive(bot, "warm", 300, 4)
         await bot.stop()
 
 
-async def run(levels: list[int], measure: int, concurrencies: list[int]) -> list[dict[str, float]]:
+async def run(levels: list[int], measure: int, concurrencies: list[int], skills: list[str]) -> list[dict[str, float]]:
     results = []
-    await warm_up()
+    await warm_up(skills)
     with tempfile.TemporaryDirectory(prefix="bots-bench-") as data:
-        bot, delivered = await started_bot(data)
+        bot, delivered = await started_bot(data, skills)
         filled = 0
         for level in levels:
             if level > filled:
@@ -130,9 +137,11 @@ def main() -> None:
     parser.add_argument("--levels", default="0,10000,100000")
     parser.add_argument("--measure", type=int, default=3000, help="messages measured at each level")
     parser.add_argument("--concurrency", default="1,32")
+    parser.add_argument("--skills", default="escalation,greeting,order_status")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
-    results = asyncio.run(run(levels, args.measure, [int(x) for x in args.concurrency.split(",")]))
+    concurrencies = [int(x) for x in args.concurrency.split(",")]
+    results = asyncio.run(run(levels, args.measure, concurrencies, args.skills.split(",")))
     for concurrency in {r["concurrency"] for r in results}:
         rows = [r for r in results if r["concurrency"] == concurrency]
         base = rows[0]["msg_per_s"]

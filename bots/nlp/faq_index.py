@@ -29,7 +29,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import ThreadpoolController
 
 from bots.nlp.faq_calibration import ANSWER_THRESHOLD, SUGGEST_THRESHOLD, confidence
-from bots.nlp.faq_encoder import embed
+from bots.nlp.faq_encoder import embed, embed_one
 from bots.nlp.normalize import normalize, tokenize
 
 __all__ = ["ANSWER_THRESHOLD", "SUGGEST_THRESHOLD", "FaqDoc", "FaqHit", "FaqIndex", "Signals"]
@@ -170,7 +170,7 @@ class FaqIndex:
         """(ridge score per entry, best raw similarity to each entry's own questions)."""
         terms = self._lexical.transform([query])
         lexical_cos = self._postings[terms.indices].T @ terms.data
-        sim = _similarity(self._embeddings @ embed([query])[0], lexical_cos)
+        sim = _similarity(self._embeddings @ embed_one(query), lexical_cos)
         scores = np.exp(GAMMA * (sim - 1.0)) @ self._weights
         return scores, np.maximum.reduceat(sim, self._starts)
 

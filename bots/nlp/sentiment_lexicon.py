@@ -149,7 +149,8 @@ class Lexicon:
             valence = self._en.get(word)
             if not valence or word in EN_NEGATORS:
                 continue
-            window = [w.replace("'", "") for w in words[max(0, i - 3) : i]]
+            # Four words back (VADER: three), so "won't be leaving a bad review" is negated too.
+            window = [w.replace("'", "") for w in words[max(0, i - 4) : i]]
             negated = any(w in EN_NEGATORS or w.endswith("nt") and w[:-2] in _EN_AUX for w in window)
             boost = EN_BOOSTERS.get(words[i - 1], 0.0) if i else 0.0
             total += _modified(valence, negated, boost)

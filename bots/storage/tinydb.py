@@ -205,6 +205,7 @@ class TinyDBStorage(Storage):
         self.cached_files = cached_files
         self._open: OrderedDict[str, _Bucket] = OrderedDict()
         self._in_flight: set[str] = set()  # written by the running checkpoint: not evictable yet
+        self._next_evict = 0
         self._folders: dict[str, str] = {}
         self._made: set[str] = set()
         self._listing = _Listing()
@@ -288,7 +289,7 @@ class TinyDBStorage(Storage):
         if found is not None:
             self._open.move_to_end(path)
             return found
-        if len(self._open) >= self.cached_files:
+        if len(self._open) >= max(self.cached_files, self._next_evict):
             self._evict()  # before adding: the new file is about to change, it must stay
         folder = os.path.dirname(path)
         if folder not in self._made and not self.read_only:
@@ -298,11 +299,19 @@ class TinyDBStorage(Storage):
         return found
 
     def _evict(self) -> None:
-        """Forget the least recently used unchanged files; their content is on disk."""
-        excess = len(self._open) - self.cached_files + 1
-        evictable = [p for p, bucket in self._open.items() if not bucket.dirty and p not in self._in_flight]
-        for path in evictable[:excess]:
+        """Forget the least recently used unchanged files (their content is on disk), down to 80 % of
+        the cache, so the scan over the cache is paid once per many new files, not for each one."""
+        excess = len(self._open) - int(self.cached_files * 0.8)
+        evictable = []
+        for path, bucket in self._open.items():
+            if len(evictable) >= excess:
+                break
+            if not bucket.dirty and path not in self._in_flight:
+                evictable.append(path)
+        for path in evictable:
             del self._open[path]
+        # Changed files wait for a checkpoint; if too few could go, try again only after some growth.
+        self._next_evict = len(self._open) + max(100, self.cached_files // 10)
 
     def _apply(self, entry: Doc, text: str | None = None) -> None:
         bucket = self._bucket(entry["n"], entry["k"])

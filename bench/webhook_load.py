@@ -4,7 +4,8 @@ Three server set-ups (bench/webhook_server.py: the bare-aiohttp ceiling, the bot
 bot with the demo shop's skills), each driven at 1, 16 and 64 concurrent conversations by `wrk` (a
 compiled client: a Python client process tops out near the ceiling's own rate on one core). Every
 request is a distinct message, validly signed beforehand (timestamps stay fresh: a run lasts seconds),
-so the duplicate check never short-cuts. Request i belongs to conversation i mod concurrency. All
+so the duplicate check never short-cuts. Request i belongs to conversation i mod concurrency and each
+conversation goes through the texts in turn (a customer repeating one message would be escalated). All
 traffic goes to 127.0.0.1; each run is bounded by --seconds and by the number of prepared requests.
 
     python bench/webhook_load.py [--seconds 5] [--concurrency 1,16,64] [--setups ceiling,echo,shop]
@@ -59,7 +60,7 @@ def _prepare(path: Path, setup: str, run: str, count: int, conversations: int, s
         for i in range(count):
             body = json.dumps({
                 "id": f"{run}-{i}", "conversation_id": f"{run}-c{i % conversations}",
-                "user": {"id": f"u{i % conversations}"}, "text": texts[i % len(texts)],
+                "user": {"id": f"u{i % conversations}"}, "text": texts[(i // conversations) % len(texts)],
             }, ensure_ascii=False).encode()
             out.write(f"{stamp}\t{sign(secret, stamp, body)}\t{body.decode()}\n")
 
@@ -119,7 +120,7 @@ def bench_setup(setup: str, concurrencies: list[int], seconds: int) -> list[dict
                 print(json.dumps(results[-1]), flush=True)
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            server.wait(timeout=120)  # a graceful stop flushes the outbox and checkpoints the store
     return results
 
 

@@ -186,7 +186,7 @@ async def test_while_slack_is_down_alerts_wait_then_arrive_once(world: SlackWorl
     await world.advance(seconds=11)
     assert world.bot.outbox.backlog == 0
     alerts = fake.in_channel(ROOMS["regular"])
-    assert sorted(m.shown.split("Cust ")[1][0] for m in alerts) == ["a", "b", "c"]  # each once
+    assert [m.shown.split("Cust ")[1][0] for m in alerts] == ["a", "b", "c"]  # each once, in order
     first = await world.escalation_of("webchat:a")
     assert [m.shown for m in world.thread(first)] == ["Cust a: 还在吗"]
 

@@ -432,6 +432,7 @@ class TinyDBStorage(Storage):
             log.exception("checkpoint of %s failed; the journals are kept and replayed at start-up", self.root)
         finally:
             self._in_flight = set()
+            self._next_evict = 0  # what was written can go now
 
     def _journals(self) -> list[Path]:
         return sorted(self._state.glob("journal-*.jsonl"))

@@ -113,7 +113,14 @@ class Context:
         return reply
 
     async def ask(
-        self, text: str, step: str, buttons: Iterable[ButtonLike] = (), *, slots: dict[str, Any] | None = None
+        self,
+        text: str,
+        step: str,
+        buttons: Iterable[ButtonLike] = (),
+        *,
+        slots: dict[str, Any] | None = None,
+        image: str | None = None,
+        video: str | None = None,
     ) -> Reply:
         """Ask and wait: the customer's next message goes to this skill's `@on_step(step)` handler.
 
@@ -124,7 +131,7 @@ class Context:
         current = self.conversation.dialog
         kept = current.slots if current and current.skill == self.skill.name else {}
         self.conversation.dialog = Dialog(skill=self.skill.name, step=step, slots={**kept, **(slots or {})}, started_at=self.now)
-        return await self.reply(text, buttons)
+        return await self.reply(text, buttons, image=image, video=video)
 
     async def fallback(self) -> None:
         """Nothing fits: the standard fallback answers, and the third unresolved round in a row escalates."""

@@ -99,3 +99,10 @@ def test_a_tree_that_loops_is_refused() -> None:
             symptoms={"zh": ["坏了"], "en": ["broken"]},
             steps=[{**step, "id": "a", "yes": "solved", "no": "b"}, {**step, "id": "b", "yes": "solved", "no": "a"}],
         )
+
+
+async def test_a_step_picture_comes_with_its_question_and_buttons(demo_config: Path) -> None:
+    async with BotTester(demo_config) as bot:
+        first = await bot.say("耳机连不上蓝牙")
+        assert len(first) == 1  # one message: a chat page shows the buttons of the latest reply
+        assert first[0].attachments[0].url.endswith(".png") and [b.value for b in first[0].buttons] == ["yes", "no"]

@@ -155,9 +155,7 @@ class Troubleshoot(Skill):
     async def _ask(self, ctx: Context, tree: Tree, step: Step, slots: dict, prefix: str = "") -> None:
         slots = {**slots, "step": step.id}
         buttons = [(ctx.t("yes"), "yes"), (ctx.t("no"), "no")]
-        await ctx.ask(prefix + step.ask[ctx.lang], step=STEP, buttons=buttons, slots=slots)
-        if step.image or step.video:
-            await ctx.reply(image=step.image, video=step.video)
+        await ctx.ask(prefix + step.ask[ctx.lang], step=STEP, buttons=buttons, slots=slots, image=step.image, video=step.video)
 
     @on_step(STEP)
     async def answered(self, ctx: Context) -> None:

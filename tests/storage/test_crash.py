@@ -3,7 +3,6 @@ change it acknowledged, with no half-written document."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import signal

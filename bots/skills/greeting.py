@@ -22,6 +22,10 @@ class Greeting(Skill):
         "menu_order": {"zh": "查询订单", "en": "Track my order"},
         "menu_hours": {"zh": "客服时间", "en": "Opening hours"},
         "menu_human": {"zh": "人工客服", "en": "Talk to a person"},
+        "welcome_back": {
+            "zh": ["不客气！还有其他问题随时找我。", "很高兴能帮到您，祝您使用愉快！"],
+            "en": ["You're welcome! I'm here if you need anything else.", "Glad I could help. Enjoy!"],
+        },
     }
 
     @on_command("start")
@@ -36,3 +40,7 @@ class Greeting(Skill):
     @on_keywords(zh=["营业时间", "几点上班", "客服时间", "几点下班"], en=["opening hours", "open hours", "business hours"])
     async def hours(self, ctx: Context) -> None:
         await ctx.reply(ctx.t("hours", hours=self.config.hours.get(ctx.lang, self.config.hours["en"])))
+
+    @on_regex(r"(?i)^\W*(thanks?|thank you|thx|ty|cheers|ok thanks|great,? thanks?)\b|谢谢|感谢|多谢|解决了|好了好了|搞定了", score=0.7)
+    async def thanks(self, ctx: Context) -> None:
+        await ctx.reply(ctx.t("welcome_back"))

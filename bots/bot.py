@@ -241,17 +241,19 @@ class Bot:
                 ctx = await self._run(skill, registration.handler_name, conversation, message)
                 if ctx.replies or ctx.escalation:
                     return ctx
-        candidates = self._candidates(message)
         dialog = conversation.dialog
+        candidates: list[_Candidate] = []
         if dialog is not None:
-            interrupting = [c for c in candidates if c.registration.value.interrupts]
+            # Only interrupting triggers are tried first: a dialogue's answer skips every other
+            # (possibly costly) matcher, such as the FAQ's index search.
+            candidates = self._candidates(message, interrupting_only=True)
             step = self._step_handler(dialog.skill, dialog.step)
-            if step is not None and not interrupting:
+            if step is not None and not candidates:
                 return await self._run(step[0], step[1], conversation, message)
             if step is None:
                 log.warning("dropping dialogue %s/%s of %s: no such step", dialog.skill, dialog.step, conversation.id)
                 conversation.dialog = None
-            candidates = interrupting or candidates
+        candidates = candidates or self._candidates(message)
         if candidates:
             best = candidates[0]
             ctx = await self._run(best.skill, best.registration.handler_name, conversation, message, best.match)
@@ -260,11 +262,13 @@ class Bot:
             return ctx
         return await self.fallback(Context(self, None, conversation, message))
 
-    def _candidates(self, message: Message) -> list[_Candidate]:
+    def _candidates(self, message: Message, interrupting_only: bool = False) -> list[_Candidate]:
         """Every trigger that wants the message, best first: priority, then score, then config order."""
         found = []
         for order, skill in enumerate(self.skills):
             for index, registration in enumerate(skill.registered("trigger")):
+                if interrupting_only and not registration.value.interrupts:
+                    continue
                 match = registration.value.match(skill, message)
                 if match is not None:
                     rank = (-skill.effective_priority, -match.score, order, index)

@@ -197,9 +197,13 @@ class Bot:
                 log.info("redelivery of %s in %s ignored", message.id, message.conversation_id)
                 return TurnResult(duplicate=True, conversation=conversation)
             await self.storage.append(HISTORY, self._history_record(message))
-            conversation = self._annotate(message, conversation)
-            ctx = await self._route(message, conversation)
-            conversation.remember(message.id)
+            try:
+                conversation = self._annotate(message, conversation)
+                ctx = await self._route(message, conversation)
+                conversation.remember(message.id)
+            except BaseException:
+                self.conversations.forget(message.conversation_id)  # unsaved: a redelivery starts afresh
+                raise
             await self.conversations.save(conversation)
             return TurnResult(
                 replies=ctx.replies if ctx else [],

@@ -147,7 +147,7 @@ class ConversationStore:
                 self._storage.put(self.NAMESPACE, conversation.id, conversation.model_dump(mode="json")), *staged
             )
         except Exception:
-            self._cache.pop(conversation.id, None)  # the store is the truth; don't keep what it refused
+            self.forget(conversation.id)
             raise
         self._remember(conversation)
 
@@ -158,5 +158,15 @@ class ConversationStore:
             conversation = await self.load(conversation_id)
             if conversation is None:
                 raise KeyError(f"no conversation {conversation_id!r}")
-            yield conversation
+            try:
+                yield conversation
+            except BaseException:
+                self.forget(conversation_id)
+                raise
             await self.save(conversation)
+
+    def forget(self, conversation_id: str) -> None:
+        """Drop a cached conversation whose changes will not be saved (the turn failed): the store is the truth."""
+        self._cache.pop(conversation_id, None)
+        for write in self._staged.pop(conversation_id, []):
+            write.close()  # never started: the replies of a failed turn are not sent

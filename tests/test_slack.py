@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-
+from bots.adapters.slack import PRUNE_JOB, SEEN
 from tests.fakes.slack_api import SIGNING_SECRET, TOKEN, FakeSlack, signed_headers
 from tests.fakes.slack_world import ONCALL, PHOTO, ROOMS, SlackWorld
 
@@ -142,6 +142,23 @@ async def test_a_retried_event_is_relayed_once(world: SlackWorld) -> None:
     retry = lambda body: {**signed_headers(body), "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}  # noqa: E731
     assert await world.event(event, event_id="Ev1", headers=retry) == 200
     assert [r.text for _, _, r in world.received].count("马上处理") == 1
+
+
+async def test_seen_message_ids_are_kept_a_day_then_pruned(world: SlackWorld) -> None:
+    await world.customer("webchat", "k4b", "我要人工")
+    esc = await world.escalation_of("webchat:k4b")
+    ref = esc.ref["regular"]
+    event = {"type": "message", "channel": ref["channel"], "channel_type": "channel", "user": ALICE,
+             "text": "稍等", "ts": "1800000000.000250", "thread_ts": ref["ts"]}
+    await world.event(event, event_id="Ev2")
+    await world.advance(hours=3)
+    await world.event(event, event_id="Ev2")  # a late redelivery is still recognised
+    assert [r.text for _, _, r in world.received].count("稍等") == 1
+    assert len(await world.bot.storage.scan(SEEN)) == 1
+    await world.restart()  # the prune job is persistent: no pile-up, and it still runs
+    await world.advance(hours=30)
+    assert await world.bot.storage.scan(SEEN) == []
+    assert len([j for _, j in await world.bot.storage.scan("jobs") if j["kind"] == PRUNE_JOB]) == 1
 
 
 async def test_bad_signature_and_stale_timestamp_are_refused(world: SlackWorld) -> None:

@@ -15,7 +15,7 @@ import logging
 import os
 import re
 from collections.abc import Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SEEN = "slack_seen"
+# Slack gives up redelivering an event within the hour; a day of seen message ids is plenty.
+SEEN_KEEP = timedelta(days=1)
+PRUNE_JOB = "slack.prune_seen"
 EVENTS_PATH = "/slack/events"
 FILES_PATH = "/slack/files/{file_id}"
 _MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
@@ -95,6 +98,7 @@ class SlackAdapter(Adapter):
         self._tasks: set[asyncio.Task[None]] = set()
         self._names: dict[str, str] = {}
         self._socket: Any = None
+        bot.scheduler.register(PRUNE_JOB, self._prune_seen)
 
     # -- lifecycle and HTTP ------------------------------------------------------------------------
 
@@ -104,6 +108,7 @@ class SlackAdapter(Adapter):
         return [web.post(EVENTS_PATH, self._events), *files] if self.mode == "http" else files
 
     async def start(self) -> None:
+        await self._schedule_prune()
         if self.mode == "socket":
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -138,6 +143,18 @@ class SlackAdapter(Adapter):
     async def _first_time(self, channel: str, ts: str) -> bool:
         """Slack redelivers an event it thinks we missed; a message is acted on once."""
         return await self.bot.storage.put_if_absent(SEEN, f"{channel}:{ts}", {"at": self.bot.clock.now().isoformat()})
+
+    async def _schedule_prune(self) -> None:
+        """One pending prune at a time (a fixed job id), so restarts do not pile them up."""
+        await self.bot.scheduler.schedule(PRUNE_JOB, self.bot.clock.now() + SEEN_KEEP / 4, job_id=PRUNE_JOB)
+
+    async def _prune_seen(self, job: Any) -> None:
+        """Forget message ids older than SEEN_KEEP: without this the store grows with every Slack message."""
+        cutoff = self.bot.clock.now() - SEEN_KEEP
+        for key, doc in await self.bot.storage.scan(SEEN):
+            if datetime.fromisoformat(doc["at"]) < cutoff:
+                await self.bot.storage.delete(SEEN, key)
+        await self._schedule_prune()
 
     # -- files: staff photos reach customers through a signed link to this server --------------------
 

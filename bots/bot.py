@@ -33,6 +33,7 @@ from .nlp.language import detect_language, to_traditional
 from .outbox import Outbox
 from .registry import adapter_class, room_class, skill_class, skill_name
 from .rooms import Escalation, Severity, StaffDesk, StaffRoom
+from .reports import DailyReport
 from .scheduler import Job, Scheduler
 from .skill import Match, Registration, Skill
 from .storage import Storage, TinyDBStorage
@@ -114,6 +115,7 @@ class Bot:
             text=self.text,
         )
         self.scheduler.register(EVENT_JOB, self._run_event_job)
+        self.daily_report = DailyReport(self, settings.reports) if settings.reports else None
         self.adapters: dict[str, Adapter] = {}
         self.config_dir: Path | None = None  # where bots.yaml was read from, for files adapters load
         self._tasks: list[asyncio.Task[None]] = []
@@ -152,6 +154,8 @@ class Bot:
         await self.storage.open()
         await self.scheduler.load()
         await self.outbox.load()
+        if self.daily_report is not None:
+            await self.daily_report.schedule()
         for skill in self.skills:
             await skill.setup()
         for adapter in self.adapters.values():

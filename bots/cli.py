@@ -8,6 +8,7 @@ import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -15,9 +16,10 @@ import click
 from .adapters.console import ConsoleAdapter
 from .bot import Bot
 from . import redact
-from .config import ConfigError, load_settings
+from .config import ConfigError, ReportsConfig, load_settings
 from .i18n import CatalogueError
 from .kb import KbImportError, knowledge_gaps, merge_into, read_rows, step_statistics, to_entries
+from .reports import collect, render
 from .storage import Storage, TinyDBStorage
 from .server import WebServer
 from .testing import DialogueFailure, iter_dialogue_files, load_dialogues, run_dialogue
@@ -187,6 +189,21 @@ def kb_stats(config_dir: Path, data_dir: Path | None) -> None:
         for tree, step, counts in await step_statistics(storage):
             shown = ", ".join(f"{outcome} {count}" for outcome, count in sorted(counts.items()))
             click.echo(f"{tree} / {step}: {shown}")
+
+    asyncio.run(_report(config_dir, data_dir, show))
+
+
+@main.command("report")
+@CONFIG_OPTION
+@DATA_OPTION
+@click.option("--days", default=1.0, show_default=True, help="How far back the report reaches.")
+def staff_report(config_dir: Path, data_dir: Path | None, days: float) -> None:
+    """Print the staff report (escalations, response times, SLA breaches) for the last DAYS days."""
+    timezone = (load_settings(config_dir).reports or ReportsConfig()).timezone
+
+    async def show(storage: Storage) -> None:
+        end = datetime.now(UTC)
+        click.echo(render(await collect(storage, end - timedelta(days=days), end), timezone))
 
     asyncio.run(_report(config_dir, data_dir, show))
 

@@ -12,7 +12,7 @@ from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -32,6 +32,15 @@ class ShopConfig(Strict):
     default_language: Literal["zh", "en"] = "zh"
 
 
+def _known_zone(value: str) -> str:
+    """A time-zone setting must name a zone the system knows, or start-up fails with the name."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (expected e.g. Asia/Shanghai)") from None
+    return value
+
+
 class BusinessHours(Strict):
     """When people answer in a room; outside, the customer is told when to expect a reply."""
 
@@ -40,14 +49,7 @@ class BusinessHours(Strict):
     open: time = time(9, 0)
     close: time = time(21, 0)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (expected e.g. Asia/Shanghai)") from None
-        return value
+    _zone = field_validator("timezone")(_known_zone)
 
     def next_opening(self, now: datetime) -> datetime | None:
         """None while open; else the next moment the room opens (in the room's time zone)."""
@@ -92,6 +94,16 @@ class FallbackConfig(Strict):
     escalate_after: int = Field(default=3, ge=1, description="fallback rounds in a row before a person is called")
 
 
+class ReportsConfig(Strict):
+    """The daily staff report: posted to `room` at `at` (local time in `timezone`), covering the day before."""
+
+    room: str = "reports"
+    at: time = time(9, 0)
+    timezone: str = "Asia/Shanghai"
+
+    _zone = field_validator("timezone")(_known_zone)
+
+
 class BotSettings(Strict):
     shop: ShopConfig = ShopConfig()
     skills: list[str] = Field(default_factory=lambda: ["escalation", "greeting"])
@@ -99,6 +111,7 @@ class BotSettings(Strict):
     rooms: dict[str, RoomConfig] = Field(default_factory=_default_rooms)
     storage: StorageConfig = StorageConfig()
     fallback: FallbackConfig = FallbackConfig()
+    reports: ReportsConfig | None = None
 
     @field_validator("rooms")
     @classmethod
@@ -107,6 +120,12 @@ class BotSettings(Strict):
         if missing:
             raise ValueError(f"rooms {', '.join(missing)} must be defined (escalations go to them by severity)")
         return rooms
+
+    @model_validator(mode="after")
+    def _report_room_exists(self) -> BotSettings:
+        if self.reports is not None and self.reports.room not in self.rooms:
+            raise ValueError(f"reports.room: no room {self.reports.room!r} (rooms: {', '.join(self.rooms)})")
+        return self
 
 
 def read_yaml(path: Path) -> dict[str, Any]:

@@ -106,6 +106,10 @@ class StaffRoom(ABC):
     async def announce_breach(self, escalation: Escalation) -> None:
         """Nobody claimed it within the SLA: say so again, loudly, mentioning the on-call people."""
 
+    @abstractmethod
+    async def post_report(self, text: str) -> None:
+        """Post a plain-text summary (the daily staff report) to the room."""
+
 
 class ConsoleRoom(StaffRoom):
     """A room that prints to a terminal (and the log): the whole staff flow without any token."""
@@ -147,6 +151,9 @@ class ConsoleRoom(StaffRoom):
             f"[staff:{self.name}] {self.config.oncall} SLA breached: {escalation.id} has waited "
             f"{self.config.sla_minutes:g} minutes without anyone claiming it"
         )
+
+    async def post_report(self, text: str) -> None:
+        self._print("\n".join(f"[staff:{self.name}] {line}" for line in text.splitlines()))
 
 
 SendToCustomer = Callable[[Conversation, Reply], Awaitable[None]]
@@ -199,6 +206,10 @@ class StaffDesk:
         """Posts to one room are delivered strictly in order: after an outage, alerts arrive in the
         order they were raised, each before anything in its thread."""
         await self._outbox.put(f"room:{room}", f"room:{room}", {"op": op, "id": escalation.id, **payload})
+
+    async def post_report(self, room: str, text: str) -> None:
+        """A report waits in the outbox like an alert, in order with the room's other posts."""
+        await self._outbox.put(f"room:{room}", f"room:{room}", {"op": "report", "text": text})
 
     # -- the flow ------------------------------------------------------------------------------
 
@@ -354,8 +365,11 @@ class StaffDesk:
     def _delivery_for(self, room_name: str) -> Callable[[dict[str, Any]], Awaitable[None]]:
         async def deliver(payload: dict[str, Any]) -> None:
             room = self.rooms[room_name]
-            escalation = await self.get(payload["id"])
             op = payload["op"]
+            if op == "report":
+                await room.post_report(payload["text"])
+                return
+            escalation = await self.get(payload["id"])
             if op == "alert":
                 ref = await room.post_alert(escalation)
                 escalation = await self.get(payload["id"])  # state may have moved while posting

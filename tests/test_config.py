@@ -76,3 +76,10 @@ def test_bots_check_says_ok_or_what_is_wrong(shop: Path) -> None:
     (shop / "order_status.yaml").write_text("max_attempts: many\n")
     bad = runner.invoke(main, ["check", "--config", str(shop)])
     assert bad.exit_code == 1 and "order_status.yaml: max_attempts" in bad.output
+
+
+def test_a_report_room_must_exist(shop: Path) -> None:
+    text = (shop / "bots.yaml").read_text().replace("  room: reports\n", "  room: report\n")
+    (shop / "bots.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=r"reports.room: no room 'report' \(rooms: urgent, regular, factory, reports\)"):
+        Bot.from_config(shop)

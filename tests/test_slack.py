@@ -132,6 +132,14 @@ async def test_sla_breach_is_announced_once_even_across_a_restart(world: SlackWo
     assert len([m for m in world.thread(esc) if "SLA breached" in m.text]) == 1
 
 
+async def test_the_daily_report_reaches_the_reports_channel(world: SlackWorld, fake: FakeSlack) -> None:
+    await world.customer("webchat", "k3r", "我要人工")
+    await world.advance(hours=16)  # past 09:00 in Shanghai
+    [report] = fake.in_channel(ROOMS["reports"])
+    assert report.text.startswith("Staff report, ") and "Escalations raised: 1 (regular 1)" in report.text
+    assert "SLA breached: 1" in report.text
+
+
 async def test_a_retried_event_is_relayed_once(world: SlackWorld) -> None:
     await world.customer("webchat", "k4", "我要人工")
     esc = await world.escalation_of("webchat:k4")

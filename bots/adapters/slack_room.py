@@ -154,3 +154,11 @@ class SlackRoom(StaffRoom):
                 f"minutes without anyone claiming it".strip(),
             )
         )
+
+    async def post_report(self, text: str) -> None:
+        """Escaped like customer text: product names and reasons come from files, not from Slack users."""
+        await call(
+            self._slack().client.chat_postMessage(
+                channel=self.config.channel, text=escape(text), unfurl_links=False, unfurl_media=False
+            )
+        )

@@ -21,7 +21,7 @@ from aiohttp import web
 from bots.bot import Bot
 from bots.clock import FakeClock
 from bots import Context, Skill, on_keywords, on_regex
-from bots.config import BotSettings, RoomConfig
+from bots.config import BotSettings, ReportsConfig, RoomConfig
 from bots.message import Attachment, Message, Reply, User
 from bots.rooms import Escalation
 from bots.storage import TinyDBStorage
@@ -30,7 +30,7 @@ from bots.adapters.slack import SlackAdapter
 from .slack_api import FakeSlack, signed_headers
 
 ROOT = Path(__file__).resolve().parents[2]
-ROOMS = {"urgent": "CURGENT", "regular": "CREGULAR", "factory": "CFACTORY"}
+ROOMS = {"urgent": "CURGENT", "regular": "CREGULAR", "factory": "CFACTORY", "reports": "CREPORTS"}
 ONCALL = "<!subteam^SONCALL>"
 PHOTO = b"\xff\xd8\xff\xe0 fake jpeg bytes"
 
@@ -79,7 +79,8 @@ class SlackWorld:
                 "urgent": RoomConfig(type="slack", channel=ROOMS["urgent"], sla_minutes=5, oncall=ONCALL),
                 "regular": RoomConfig(type="slack", channel=ROOMS["regular"], sla_minutes=15, oncall=ONCALL),
                 "factory": RoomConfig(type="slack", channel=ROOMS["factory"], sla_minutes=1440),
-        })
+                "reports": RoomConfig(type="slack", channel=ROOMS["reports"]),
+        }, reports=ReportsConfig())
         self.bot = Bot(settings, [Shop()], TinyDBStorage(self.data_dir), clock=self.clock)
         for channel in ("webchat", "generic"):
             self.bot.register_channel(channel, self._receiver(channel))

@@ -6,7 +6,7 @@ from the shared FAQ training files are added as soft neutral examples (half weig
 so that words like "order"/"订单" carry no sentiment. Also reports k-fold CV accuracy of the
 whole shipped English pipeline, since en_reviews_train is the only English sentiment file.
 
-Needs scikit-learn, scipy, zhconv and vaderSentiment (build-time only); the runtime needs numpy.
+Needs scikit-learn, scipy, opencc and vaderSentiment (build-time only); the runtime needs numpy.
 """
 
 from __future__ import annotations
@@ -85,11 +85,11 @@ def neutral_texts(faq_dir: Path, lang: str) -> list[str]:
 
 def t2s_table() -> dict[int, str]:
     """Character-level traditional → simplified map (ChnSentiCorp mixes both scripts)."""
-    import zhconv
+    from bots.nlp.language import to_simplified
 
     table = {}
     for cp in range(0x3400, 0xA000):
-        simple = zhconv.convert(chr(cp), "zh-cn")
+        simple = to_simplified(chr(cp))
         if len(simple) == 1 and simple != chr(cp):
             table[cp] = simple
     return table

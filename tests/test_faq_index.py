@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bots.nlp.faq_index import ANSWER_THRESHOLD, SUGGEST_THRESHOLD, FaqDoc, FaqHit, FaqIndex
+from bots.nlp.language import detect_language, to_traditional
 from bots.nlp.normalize import normalize, tokenize
 
 DOCS = [
@@ -25,6 +26,13 @@ def test_normalize_full_width_and_traditional() -> None:
     assert normalize("ＡＢＣ　１２３") == "abc 123"
     assert normalize("我的訂單怎麼還沒發貨") == "我的订单怎么还没发货"
     assert normalize("  Hello \t WORLD \n") == "hello world"
+    assert normalize("滑鼠的軟體") == "鼠标的软件"  # Taiwan wording meets the shop's mainland texts
+
+
+def test_only_traditional_characters_make_a_writer_traditional() -> None:
+    assert detect_language("我的訂單").traditional
+    assert not detect_language("滑鼠坏了").traditional  # a Taiwan word in Simplified characters
+    assert to_traditional("我们为您安排退款") == "我們為您安排退款"
 
 
 def test_tokenize_mixes_jieba_and_latin_words() -> None:

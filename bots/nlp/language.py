@@ -8,7 +8,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import zhconv
+import opencc
+
+# OpenCC (Apache-2.0) conversions: script only for telling and answering Traditional writers
+# (Taiwan's character forms: 為, 裡), and script plus Taiwan wording (滑鼠 → 鼠标) for matching.
+_T2S = opencc.OpenCC("t2s")
+_S2TW = opencc.OpenCC("s2tw")
+_TW2SP = opencc.OpenCC("tw2sp")
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2,}(?![A-Za-z0-9])")  # not codes like DS100234
@@ -38,8 +44,14 @@ def detect_language(text: str) -> Language | None:
 
 def to_traditional(text: str) -> str:
     """Render a Simplified Chinese text for a customer who writes Traditional."""
-    return zhconv.convert(text, "zh-hant")
+    return _S2TW.convert(text)
 
 
 def to_simplified(text: str) -> str:
-    return zhconv.convert(text, "zh-hans")
+    """Simplified characters, words unchanged: a Simplified text stays exactly as it is."""
+    return _T2S.convert(text)
+
+
+def to_mainland(text: str) -> str:
+    """Simplified characters and mainland wording, so a Taiwanese phrasing matches the shop's texts."""
+    return _TW2SP.convert(text)

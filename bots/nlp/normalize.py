@@ -13,7 +13,8 @@ import unicodedata
 from functools import lru_cache
 
 import jieba
-import zhconv
+
+from bots.nlp.language import to_mainland
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -27,7 +28,7 @@ def normalize(text: str) -> str:
     """NFKC (full-width → half-width), Traditional → Simplified, lower case, collapsed spaces."""
     text = unicodedata.normalize("NFKC", text)
     if _CJK.search(text):
-        text = zhconv.convert(text, "zh-cn")
+        text = to_mainland(text)
     return _SPACE.sub(" ", text.lower()).strip()
 
 

@@ -1,22 +1,27 @@
 """A fake Slack Web API on 127.0.0.1 that the real slack-sdk client talks to (`base_url` points here).
 
 It keeps the messages posted per channel, the files uploaded, and every call made; it can answer 429
-(with Retry-After) or be stopped and started again on the same port to stand for an outage.
+(with Retry-After) or be stopped and started again on the same port to stand for an outage. It also
+plays Slack's side of Socket Mode: `apps.connections.open` hands out a WebSocket on this server, and
+`deliver` pushes an envelope down it and waits for the app's acknowledgement.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"  # Socket Mode: only for apps.connections.open
 SIGNING_SECRET = "test-signing-secret"
 BOT_USER = "UBOT"
 
@@ -63,6 +68,9 @@ class FakeSlack:
         self._file_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.acks: dict[str, dict[str, Any]] = {}  # Socket Mode acknowledgements by envelope id
+        self._socket: web.WebSocketResponse | None = None
+        self._socket_open = asyncio.Event()
 
     # -- running -------------------------------------------------------------------------------
 
@@ -75,6 +83,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/private/{file_id}", self._download)
+        app.router.add_get("/socket", self._socket_mode)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -113,7 +122,8 @@ class FakeSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+        token = APP_TOKEN if method == "apps.connections.open" else TOKEN
+        if request.headers.get("Authorization") != f"Bearer {token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if self.rate_limit:
             return web.json_response(
@@ -127,6 +137,36 @@ class FakeSlack:
         body = handler(params)
         headers = {"x-oauth-scopes": "chat:write,im:history,channels:history"} if method == "auth.test" else None
         return web.json_response(body, headers=headers)
+
+    def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}})
+        self._socket = socket
+        self._socket_open.set()
+        async for frame in socket:
+            if frame.type == WSMsgType.TEXT:
+                answer = json.loads(frame.data)
+                if "envelope_id" in answer:
+                    self.acks[answer["envelope_id"]] = answer
+        return socket
+
+    async def deliver(self, kind: str, payload: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+        """Push an `events_api`, `interactive` or `slash_commands` envelope; returns the app's ack."""
+        await asyncio.wait_for(self._socket_open.wait(), timeout)
+        assert self._socket is not None
+        envelope_id = uuid.uuid4().hex
+        await self._socket.send_json({
+            "envelope_id": envelope_id, "type": kind, "payload": payload,
+            "accepts_response_payload": kind != "events_api", "retry_attempt": 0, "retry_reason": "",
+        })
+        async with asyncio.timeout(timeout):
+            while envelope_id not in self.acks:
+                await asyncio.sleep(0.01)
+        return self.acks[envelope_id]
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": "T1", "user": "aftersales"}

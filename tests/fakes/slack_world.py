@@ -62,9 +62,37 @@ class Shop(Skill):
         await ctx.escalate("dispute_keyword", "urgent", evidence={"keyword": ctx.match.data})
 
 
+def event_callback(event: dict[str, Any], event_id: str = "") -> dict[str, Any]:
+    """The Events API envelope Slack wraps an event in (over HTTP, and inside a Socket Mode envelope)."""
+    return {
+        "token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:8]}", "event_time": int(time.time()), "event": event,
+    }
+
+
+def thread_message(escalation: Escalation, user: str, text: str, **extra: Any) -> dict[str, Any]:
+    """A staff member writes in the alert's thread."""
+    ref = escalation.ref[escalation.room]
+    return {"type": "message", "channel": ref["channel"], "channel_type": "channel", "user": user, "text": text,
+            "ts": f"{time.time():.6f}", "thread_ts": ref["ts"], **extra}
+
+
+def button_click(action_id: str, escalation: Escalation, user: str, response_url: str) -> dict[str, Any]:
+    """The interactivity payload of a click on one of an alert's buttons."""
+    return {
+        "type": "block_actions", "team": {"id": "T1"}, "user": {"id": user, "name": user.lower()},
+        "api_app_id": "A1", "token": "legacy", "trigger_id": "1.2.3",
+        "channel": {"id": ROOMS[escalation.room]}, "container": {"type": "message"},
+        "response_url": f"{response_url}/unused",
+        "actions": [{"type": "button", "action_id": action_id, "block_id": f"esc:{escalation.id}",
+                     "value": escalation.id, "action_ts": f"{time.time():.6f}"}],
+    }
+
+
 class SlackWorld:
-    def __init__(self, data_dir: Path, fake: FakeSlack, clock: FakeClock | None = None) -> None:
+    def __init__(self, data_dir: Path, fake: FakeSlack, clock: FakeClock | None = None, mode: str = "http") -> None:
         self.data_dir = data_dir
+        self.mode = mode
         self.fake = fake
         self.clock = clock or FakeClock()
         self.received: list[tuple[str, str, Reply]] = []  # (channel, conversation key, reply)
@@ -87,7 +115,8 @@ class SlackWorld:
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        config = {"api_url": self.fake.api_url, "public_url": self.url, "macros": str(ROOT / "skills_config/macros.yaml")}
+        config = {"api_url": self.fake.api_url, "public_url": self.url, "macros": str(ROOT / "skills_config/macros.yaml"),
+                  "mode": self.mode}
         self.adapter = SlackAdapter(self.bot, "slack", config)
         self.bot.adapters["slack"] = self.adapter
         await self.bot.start(background=False)
@@ -154,30 +183,14 @@ class SlackWorld:
 
     async def event(self, event: dict[str, Any], *, event_id: str = "", headers: dict[str, str] | None = None) -> int:
         """Slack delivers an Events API callback (signed, unless other headers are given)."""
-        envelope = {
-            "token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
-            "event_id": event_id or f"Ev{uuid.uuid4().hex[:8]}", "event_time": int(time.time()), "event": event,
-        }
-        body = json.dumps(envelope)
+        body = json.dumps(event_callback(event, event_id))
         return (await self.post(body, "application/json", headers(body) if callable(headers) else headers)).status
 
     async def staff_says(self, escalation: Escalation, user: str, text: str, **extra: Any) -> int:
-        ref = escalation.ref[escalation.room]
-        return await self.event(
-            {"type": "message", "channel": ref["channel"], "channel_type": "channel", "user": user, "text": text,
-             "ts": f"{time.time():.6f}", "thread_ts": ref["ts"], **extra}
-        )
+        return await self.event(thread_message(escalation, user, text, **extra))
 
     async def click(self, action_id: str, escalation: Escalation, user: str) -> int:
-        payload = {
-            "type": "block_actions", "team": {"id": "T1"}, "user": {"id": user, "name": user.lower()},
-            "api_app_id": "A1", "token": "legacy", "trigger_id": "1.2.3",
-            "channel": {"id": ROOMS[escalation.room]}, "container": {"type": "message"},
-            "response_url": f"{self.url}/unused",
-            "actions": [{"type": "button", "action_id": action_id, "block_id": f"esc:{escalation.id}",
-                         "value": escalation.id, "action_ts": f"{time.time():.6f}"}],
-        }
-        body = urlencode({"payload": json.dumps(payload)})
+        body = urlencode({"payload": json.dumps(button_click(action_id, escalation, user, self.url))})
         return (await self.post(body, "application/x-www-form-urlencoded")).status
 
     async def command(self, text: str, user: str, channel: str) -> str:

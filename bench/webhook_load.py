@@ -52,15 +52,17 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def _prepare(path: Path, setup: str, run: str, count: int, conversations: int, secret: str) -> None:
-    """Distinct, validly signed requests, one per line, for the wrk script."""
+def _prepare(path: Path, setup: str, run: str, count: int, conversations: int, secret: str, unique: bool) -> None:
+    """Distinct, validly signed requests, one per line, for the wrk script. With `unique`, every text
+    also differs (a request number appended), so no per-text cache (the sentence embedding's) can help."""
     stamp = str(int(time.time()))
     texts = TEXTS[setup]
     with path.open("w", encoding="utf-8") as out:
         for i in range(count):
+            text = texts[(i // conversations) % len(texts)] + (f" #{i}" if unique else "")
             body = json.dumps({
                 "id": f"{run}-{i}", "conversation_id": f"{run}-c{i % conversations}",
-                "user": {"id": f"u{i % conversations}"}, "text": texts[(i // conversations) % len(texts)],
+                "user": {"id": f"u{i % conversations}"}, "text": text,
             }, ensure_ascii=False).encode()
             out.write(f"{stamp}\t{sign(secret, stamp, body)}\t{body.decode()}\n")
 
@@ -92,7 +94,7 @@ def _start_server(setup: str, data_dir: Path, secret: str) -> tuple[subprocess.P
     return server, port
 
 
-def bench_setup(setup: str, concurrencies: list[int], seconds: int) -> list[dict[str, object]]:
+def bench_setup(setup: str, concurrencies: list[int], seconds: int, unique: bool) -> list[dict[str, object]]:
     secret = secrets.token_hex(16)
     results = []
     with tempfile.TemporaryDirectory(prefix=f"webhook-{setup}-") as tmp:
@@ -101,14 +103,14 @@ def bench_setup(setup: str, concurrencies: list[int], seconds: int) -> list[dict
             for concurrency in concurrencies:
                 requests_file = Path(tmp) / f"requests-{concurrency}.tsv"
                 prepared = REQUESTS_PER_SECOND_CAP * seconds
-                _prepare(requests_file, setup, secrets.token_hex(4), prepared, concurrency, secret)
+                _prepare(requests_file, setup, secrets.token_hex(4), prepared, concurrency, secret, unique)
                 server_before = _cpu_seconds(server.pid)
                 figures, client_cpu = _wrk(port, requests_file, concurrency, seconds)
                 server_cpu = _cpu_seconds(server.pid) - server_before
                 wall = figures["duration_us"] / 1e6
                 done = figures["requests"]
                 results.append({
-                    "setup": setup, "concurrency": concurrency, "messages": done,
+                    "setup": setup, "unique_texts": unique, "concurrency": concurrency, "messages": done,
                     "messages_per_s": round(done / wall, 1),
                     "p50_ms": round(figures["p50_us"] / 1000, 2), "p99_ms": round(figures["p99_us"] / 1000, 2),
                     "server_cpu_ms_per_message": round(server_cpu * 1000 / max(done, 1), 3),
@@ -129,12 +131,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5.0, help="length of each run (bounded: at most 30)")
     parser.add_argument("--concurrency", default="1,16,64")
     parser.add_argument("--setups", default="ceiling,echo,shop")
+    parser.add_argument("--unique-texts", action="store_true", help="make every message text distinct")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install wrk")
     seconds = int(min(max(args.seconds, 1), 30))
     concurrencies = [int(c) for c in args.concurrency.split(",")]
-    results = [r for setup in args.setups.split(",") for r in bench_setup(setup, concurrencies, seconds)]
+    results = [r for setup in args.setups.split(",") for r in bench_setup(setup, concurrencies, seconds, args.unique_texts)]
     ceiling = {r["concurrency"]: r["messages_per_s"] for r in results if r["setup"] == "ceiling"}
     for r in results:
         if r["setup"] != "ceiling" and r["concurrency"] in ceiling:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bots.nlp.faq_index import ANSWER_THRESHOLD, SUGGEST_THRESHOLD, FaqDoc, FaqHit, FaqIndex
@@ -79,3 +80,15 @@ def test_single_question_entries_work_as_retrieval() -> None:
     index = FaqIndex.build([FaqDoc(str(i), [q]) for i, q in enumerate(["运费谁出", "支持货到付款吗", "What are your opening hours?"])])
     assert index.search("可以货到付款么")[0].id == "1"
     assert index.search("when are you open")[0].id == "2"
+
+
+def test_the_per_message_lexical_row_equals_scikit_learns() -> None:
+    from bots.nlp.faq_index import _Lexical
+
+    lexical = _Lexical([normalize(q) for doc in DOCS for q in doc.questions])
+    for text in ("耳机连不上蓝牙 蓝牙", "How do I PAIR the earbuds?", "完全无关 zzz", ""):
+        reference = lexical.transform([normalize(text)]).toarray()[0]
+        columns, values = lexical.terms(normalize(text))
+        fast = np.zeros_like(reference)
+        np.add.at(fast, columns, values)
+        assert np.allclose(fast, reference, atol=1e-6), text

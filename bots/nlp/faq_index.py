@@ -20,6 +20,7 @@ How it works:
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,11 +86,31 @@ class _Lexical:
         )
         self._words.fit(texts)
         self._chars.fit(texts)
+        # (analyzer, vocabulary, idf, column offset) per part, for the per-message fast path.
+        self._parts = [
+            (vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset)
+            for vectorizer, offset in ((self._words, 0), (self._chars, len(self._words.vocabulary_)))
+        ]
 
     def transform(self, texts: list[str]) -> csr_matrix:
         """Rows whose dot products are the mean of the word and character cosines."""
         both = hstack([self._words.transform(texts), self._chars.transform(texts)])
         return (both.tocsr() / np.sqrt(2.0)).astype(np.float32)
+
+    def terms(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text's row of :meth:`transform` as (columns, values), computed directly: scikit-learn's
+        input checks cost about 0.6 ms per call, more than the whole search of a small FAQ."""
+        columns: list[int] = []
+        values: list[float] = []
+        for analyze, vocabulary, idf, offset in self._parts:
+            counts = Counter(vocabulary[t] for t in analyze(text) if t in vocabulary)
+            if not counts:
+                continue
+            cols = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            weights = (np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0) * idf[cols]
+            columns.extend((cols + offset).tolist())
+            values.extend((weights / np.linalg.norm(weights) / np.sqrt(2.0)).tolist())
+        return np.asarray(columns, dtype=np.int64), np.asarray(values, dtype=np.float32)
 
 
 class FaqIndex:
@@ -168,11 +189,21 @@ class FaqIndex:
 
     def _scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """(ridge score per entry, best raw similarity to each entry's own questions)."""
-        terms = self._lexical.transform([query])
-        lexical_cos = self._postings[terms.indices].T @ terms.data
-        sim = _similarity(self._embeddings @ embed_one(query), lexical_cos)
+        sim = _similarity(self._embeddings @ embed_one(query), self._lexical_cosines(query))
         scores = np.exp(GAMMA * (sim - 1.0)) @ self._weights
         return scores, np.maximum.reduceat(sim, self._starts)
+
+
+    def _lexical_cosines(self, query: str) -> np.ndarray:
+        """TF-IDF cosine of the query with every question, reading only the postings of its terms."""
+        columns, values = self._lexical.terms(query)
+        postings = self._postings
+        starts = postings.indptr[columns]
+        lengths = postings.indptr[columns + 1] - starts
+        # Positions of every posting of every query term, without a Python loop over the terms.
+        positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        weights = postings.data[positions] * np.repeat(values, lengths)
+        return np.bincount(postings.indices[positions], weights=weights, minlength=postings.shape[1])
 
 
 def _similarity(dense_cos: np.ndarray, lexical_cos: np.ndarray) -> np.ndarray:

@@ -11,17 +11,9 @@ import pytest
 
 from bots.adapters.slack import PRUNE_JOB, SEEN
 from tests.fakes.slack_api import SIGNING_SECRET, TOKEN, FakeSlack, signed_headers
-from tests.fakes.slack_world import ONCALL, PHOTO, ROOMS, SlackWorld
+from tests.fakes.slack_world import ONCALL, PHOTO, ROOMS, SlackWorld, thread_message
 
 ALICE = "UALICE"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    slack = FakeSlack(users={ALICE: "alice", "UBOB": "bob", "UCUST": "Carol"})
-    await slack.start()
-    yield slack
-    await slack.stop()
 
 
 @pytest.fixture
@@ -142,10 +134,7 @@ async def test_the_daily_report_reaches_the_reports_channel(world: SlackWorld, f
 
 async def test_a_retried_event_is_relayed_once(world: SlackWorld) -> None:
     await world.customer("webchat", "k4", "我要人工")
-    esc = await world.escalation_of("webchat:k4")
-    ref = esc.ref["regular"]
-    event = {"type": "message", "channel": ref["channel"], "channel_type": "channel", "user": ALICE,
-             "text": "马上处理", "ts": "1800000000.000200", "thread_ts": ref["ts"]}
+    event = thread_message(await world.escalation_of("webchat:k4"), ALICE, "马上处理", ts="1800000000.000200")
     await world.event(event, event_id="Ev1")
     retry = lambda body: {**signed_headers(body), "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}  # noqa: E731
     assert await world.event(event, event_id="Ev1", headers=retry) == 200
@@ -154,10 +143,7 @@ async def test_a_retried_event_is_relayed_once(world: SlackWorld) -> None:
 
 async def test_seen_message_ids_are_kept_a_day_then_pruned(world: SlackWorld) -> None:
     await world.customer("webchat", "k4b", "我要人工")
-    esc = await world.escalation_of("webchat:k4b")
-    ref = esc.ref["regular"]
-    event = {"type": "message", "channel": ref["channel"], "channel_type": "channel", "user": ALICE,
-             "text": "稍等", "ts": "1800000000.000250", "thread_ts": ref["ts"]}
+    event = thread_message(await world.escalation_of("webchat:k4b"), ALICE, "稍等", ts="1800000000.000250")
     await world.event(event, event_id="Ev2")
     await world.advance(hours=3)
     await world.event(event, event_id="Ev2")  # a late redelivery is still recognised

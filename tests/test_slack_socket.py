@@ -15,14 +15,6 @@ ALICE = "UALICE"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    slack = FakeSlack(users={ALICE: "alice"})
-    await slack.start()
-    yield slack
-    await slack.stop()
-
-
-@pytest.fixture
 async def world(fake: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SlackWorld]:
     monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("SLACK_APP_TOKEN", APP_TOKEN)

@@ -33,8 +33,8 @@ from .message import Message, Reply
 from .nlp.language import detect_language, to_traditional
 from .outbox import Outbox
 from .registry import adapter_class, room_class, skill_class, skill_name
-from .rooms import Escalation, Severity, StaffDesk, StaffRoom
 from .reports import DailyReport
+from .rooms import Escalation, Severity, StaffDesk, StaffRoom
 from .scheduler import Job, Scheduler
 from .skill import Match, Registration, Skill
 from .storage import Storage, TinyDBStorage

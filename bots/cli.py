@@ -13,15 +13,15 @@ from pathlib import Path
 
 import click
 
+from . import redact
 from .adapters.console import ConsoleAdapter
 from .bot import Bot
-from . import redact
 from .config import ConfigError, ReportsConfig, load_settings
 from .i18n import CatalogueError
 from .kb import KbImportError, knowledge_gaps, merge_into, read_rows, step_statistics, to_entries
 from .reports import collect, render
-from .storage import Storage, TinyDBStorage
 from .server import WebServer
+from .storage import Storage, TinyDBStorage
 from .testing import DialogueFailure, iter_dialogue_files, load_dialogues, run_dialogue
 
 CONFIG_OPTION = click.option(

@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 
 # Logistic calibration: intercept, then weights of (score, margin, best similarity, score x similarity).
-COEFFICIENTS = (-5.4628, 17.7182, 10.1548, 7.0565, -24.1586)
+COEFFICIENTS = (-5.5672, 15.3721, 10.8938, 8.2174, -23.7805)
 
 # Confidence at/above which the bot answers directly.
-ANSWER_THRESHOLD = 0.39
+ANSWER_THRESHOLD = 0.49
 # Between SUGGEST and ANSWER the bot offers "did you mean" with the top 3; below, no match.
-SUGGEST_THRESHOLD = 0.22
+SUGGEST_THRESHOLD = 0.27
 
 # (train, test, out-of-scope label, used to fit the coefficients), relative to the eval-data folder.
 FIT_SETS = (

@@ -32,6 +32,11 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", text.lower()).strip()
 
 
+def has_chinese(text: str) -> bool:
+    """Whether a text has any Han character (otherwise the English encoder can read it)."""
+    return _CJK.search(text) is not None
+
+
 def tokenize(text: str) -> list[str]:
     """Words of a normalised text: jieba segments Chinese runs, latin words stay whole."""
     tokens: list[str] = []

@@ -138,6 +138,7 @@ class FaqIndex:
         self._embeddings = embeddings
         self._english = english  # MiniLM rows; all zero for questions with Chinese in them
         self._dense_scale = _dense_scale(english.any(axis=1))
+        self._has_english = bool(english.any())  # a Chinese-only KB never needs the English encoder
         self._lexical = lexical
         self._postings = lexical_rows.T.tocsr()  # feature -> questions, read per query term
         self._weights = weights
@@ -201,7 +202,7 @@ class FaqIndex:
         """(ridge score per entry, best raw similarity to each entry's own questions)."""
         dense = self._embeddings @ embed_one(query)
         english_query = not has_chinese(query)
-        if english_query:
+        if english_query and self._has_english:
             dense += ENGLISH_WEIGHT * (self._english @ embed_english_one(query))
         dense *= self._dense_scale * _dense_scale(np.array([english_query]))[0]
         sim = _similarity(dense, self._lexical_cosines(query))

@@ -92,3 +92,13 @@ def test_the_per_message_lexical_row_equals_scikit_learns() -> None:
         fast = np.zeros_like(reference)
         np.add.at(fast, columns, values)
         assert np.allclose(fast, reference, atol=1e-6), text
+
+
+def test_an_english_question_still_finds_an_entry_written_only_in_chinese() -> None:
+    index = FaqIndex.build([
+        FaqDoc("pair", ["耳机怎么和手机蓝牙配对", "蓝牙耳机配对方法"]),
+        FaqDoc("refund", ["how long does a refund take", "when do I get my money back"]),
+        FaqDoc("hours", ["what are your opening hours", "when is customer service available"]),
+    ])
+    [top, *_] = index.search("how do I pair the earbuds with my phone over bluetooth")
+    assert top.id == "pair"

@@ -137,8 +137,8 @@ class FaqIndex:
         self._starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
         self._embeddings = embeddings
         self._english = english  # MiniLM rows; all zero for questions with Chinese in them
-        self._dense_scale = _dense_scale(english.any(axis=1))
-        self._has_english = bool(english.any())  # a Chinese-only KB never needs the English encoder
+        self._english_rows = english.any(axis=1)
+        self._has_english = bool(self._english_rows.any())  # a Chinese-only KB never needs the English encoder
         self._lexical = lexical
         self._postings = lexical_rows.T.tocsr()  # feature -> questions, read per query term
         self._weights = weights
@@ -201,10 +201,11 @@ class FaqIndex:
     def _scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """(ridge score per entry, best raw similarity to each entry's own questions)."""
         dense = self._embeddings @ embed_one(query)
-        english_query = not has_chinese(query)
-        if english_query and self._has_english:
-            dense += ENGLISH_WEIGHT * (self._english @ embed_english_one(query))
-        dense *= self._dense_scale * _dense_scale(np.array([english_query]))[0]
+        if self._has_english and not has_chinese(query):
+            # English to English: the cosine of [USE, sqrt(w) * MiniLM], as in the kernel. A Chinese
+            # question keeps the plain USE cosine, so English customers still find Chinese-only entries.
+            blended = (dense + ENGLISH_WEIGHT * (self._english @ embed_english_one(query))) / (1.0 + ENGLISH_WEIGHT)
+            dense = np.where(self._english_rows, blended, dense)
         sim = _similarity(dense, self._lexical_cosines(query))
         scores = np.exp(GAMMA * (sim - 1.0)) @ self._weights
         return scores, np.maximum.reduceat(sim, self._starts)

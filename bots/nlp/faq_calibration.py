@@ -1,9 +1,9 @@
 """Confidence calibration and decision thresholds of the FAQ matcher.
 
 The raw signals of the top entry (kernel ridge score, its margin over the runner-up, best raw
-similarity to the entry's own questions, and score x similarity) are mapped to P(top entry is
-right) by a logistic model. ``python -m bots.nlp.faq_calibration`` refits everything on the
-validation splits in ``FIT_SETS`` and prints the constants below:
+similarity to the entry's own questions, score x similarity, log of the entry's number of examples)
+are mapped to P(top entry is right) by a logistic model. ``python -m bots.nlp.faq_calibration``
+refits everything on the validation splits in ``FIT_SETS`` and prints the constants below:
 
 * coefficients: logistic regression of "top-1 is right" (out-of-scope rows count as wrong),
   each set weighted equally. LCQMC is left out of this fit: about 8% of its queries repeat,
@@ -26,11 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-# Logistic calibration: intercept, then weights of (score, margin, best similarity, score x similarity).
-COEFFICIENTS = (-5.5672, 15.3721, 10.8938, 8.2174, -23.7805)
+# Logistic calibration: intercept, then weights of (score, margin, best similarity, score x similarity,
+# log of the entry's number of example questions).
+COEFFICIENTS = (-4.9609, 15.2716, 10.5596, 7.5513, -22.7329, -0.1081)
 
 # Confidence at/above which the bot answers directly.
-ANSWER_THRESHOLD = 0.49
+ANSWER_THRESHOLD = 0.48
 # Between SUGGEST and ANSWER the bot offers "did you mean" with the top 3; below, no match.
 SUGGEST_THRESHOLD = 0.27
 
@@ -43,17 +44,18 @@ FIT_SETS = (
 )
 
 
-def confidence(score: float, margin: float, best_sim: float) -> float:
+def confidence(score: float, margin: float, best_sim: float, support: int) -> float:
     """Calibrated probability that an entry with these signals is the right answer."""
     bias, *weights = COEFFICIENTS
-    z = bias + sum(w * f for w, f in zip(weights, _features(score, margin, best_sim)))
+    z = bias + sum(w * f for w, f in zip(weights, _features(score, margin, best_sim, support)))
     return 0.5 * (1.0 + math.tanh(0.5 * z))
 
 
-def _features(score: float, margin: float, best_sim: float) -> tuple[float, ...]:
+def _features(score: float, margin: float, best_sim: float, support: int) -> tuple[float, ...]:
     """Calibration inputs; the product lets a high score count for less when the message is
-    far from every question of the entry (typical of out-of-scope messages)."""
-    return score, margin, best_sim, score * best_sim
+    far from every question of the entry (typical of out-of-scope messages), and the log of the
+    entry's number of examples tells a thin entry's modest score from an out-of-scope one's."""
+    return score, margin, best_sim, score * best_sim, math.log(max(support, 1))
 
 
 def _read(path: Path) -> list[tuple[str, str]]:
@@ -74,7 +76,7 @@ def _collect(data_dir: Path, train: str, test: str, oos: str | None) -> dict[str
     feats, top1, top3, is_oos = [], [], [], []
     for text, label in _read(data_dir / test):
         ranked = index.rank(text, k=3)
-        feats.append(_features(ranked[0].score, ranked[0].margin, ranked[0].best_sim))
+        feats.append(_features(ranked[0].score, ranked[0].margin, ranked[0].best_sim, ranked[0].support))
         top1.append(ranked[0].id == label)
         top3.append(any(s.id == label for s in ranked))
         is_oos.append(label == oos)

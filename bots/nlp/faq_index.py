@@ -62,12 +62,14 @@ class FaqDoc:
 
 @dataclass
 class Signals:
-    """Uncalibrated evidence for one entry: ridge score, margin to the best other, best cosine."""
+    """Uncalibrated evidence for one entry: ridge score, margin to the best other, best cosine, and
+    how many example questions the entry has (its scores run lower when it has few)."""
 
     id: str
     score: float
     margin: float
     best_sim: float
+    support: int
 
 
 @dataclass
@@ -135,6 +137,7 @@ class FaqIndex:
         self._ids = ids
         # owner (entry index of each question) is non-decreasing: entry runs start here.
         self._starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        self._support = np.diff(np.r_[self._starts, len(owner)])  # example questions per entry
         self._embeddings = embeddings
         self._english = english  # MiniLM rows; all zero for questions with Chinese in them
         self._english_rows = english.any(axis=1)
@@ -174,7 +177,7 @@ class FaqIndex:
         hits: list[FaqHit] = []
         ceiling = 1.0
         for s in self.rank(text, k):
-            ceiling = min(ceiling, confidence(s.score, s.margin, s.best_sim))
+            ceiling = min(ceiling, confidence(s.score, s.margin, s.best_sim, s.support))
             hits.append(FaqHit(id=s.id, confidence=ceiling, similarity=s.best_sim))
         return hits
 
@@ -194,6 +197,7 @@ class FaqIndex:
                 score=float(scores[entry]),
                 margin=float(scores[entry]) - (runner_up if rank == 0 else top),
                 best_sim=float(best_sim[entry]),
+                support=int(self._support[entry]),
             )
             for rank, entry in enumerate(order)
         ]
